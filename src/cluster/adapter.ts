@@ -22,6 +22,11 @@ export interface StateMachine {
   apply(entry: LogEntry): ApplyResult
   /** Checks a change against the current state without applying it; throws the refusal. */
   check(change: Change): void
+  /**
+   * Checks changes in order as if each accepted one had been applied after the current state, without applying
+   * anything; returns each change's refusal, or undefined. Lets an adapter commit a batch of only valid changes.
+   */
+  checkAll(changes: readonly Change[]): (Error | undefined)[]
   /** Serializes the whole state (resources, documents, applied index). */
   snapshot(): Uint8Array
   /** Replaces the whole state with a serialized snapshot. */

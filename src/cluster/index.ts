@@ -1,0 +1,8 @@
+/**
+ * Cluster adapters for dgate.
+ * @packageDocumentation
+ */
+export { standalone } from './standalone.js'
+export type { StandaloneOptions } from './standalone.js'
+export type { ClusterAdapter, ClusterStatus, ClusterMember, ClusterRole, ClusterEvents, StateMachine, ApplyResult } from './adapter.js'
+export type { Change, LogEntry } from '../state/change.js'

@@ -1,0 +1,97 @@
+import type { ClusterAdapter } from './cluster/adapter.js'
+import { standalone } from './cluster/standalone.js'
+import { DGateError } from './errors.js'
+import type { Snapshot } from './state/snapshot.js'
+import { documentApi, namespaceApi, resourceApi, type DocumentApi, type NamespaceApi, type ResourceApi, type ResourceContext } from './state/resource-api.js'
+import { seedChanges, type GatewayResources } from './state/seed.js'
+import { DEFAULT_NAMESPACE, GatewayState, type StateListener } from './state/state.js'
+import { FileStorage } from './storage/file.js'
+import { MemoryStorage } from './storage/memory.js'
+import type { Storage, StorageOption } from './storage/storage.js'
+
+/**
+ * Options of {@link createGateway}.
+ * @public
+ */
+export interface GatewayOptions {
+  /** Where the standalone log lives: `'memory'` (default), `{ dir }` for an LMDB file, or a Storage. Ignored with `cluster`. */
+  storage?: StorageOption
+  /** A cluster adapter (default: standalone on `storage`). */
+  cluster?: ClusterAdapter
+  /** Resources applied at start when missing or different (DGate's init_resources). */
+  resources?: GatewayResources
+  /** Do not create the `default` namespace, and require every input to name its namespace. */
+  disableDefaultNamespace?: boolean
+  /** Standalone only: snapshot and compact the log after this many changes (default 10 000). */
+  snapshotEvery?: number
+}
+
+/**
+ * An embedded gateway.
+ * @public
+ */
+export interface Gateway {
+  readonly namespaces: NamespaceApi
+  readonly domains: ResourceApi<'domain'>
+  readonly services: ResourceApi<'service'>
+  readonly routes: ResourceApi<'route'>
+  readonly modules: ResourceApi<'module'>
+  readonly collections: ResourceApi<'collection'>
+  readonly documents: DocumentApi
+  readonly secrets: ResourceApi<'secret'>
+  /** The current immutable state. */
+  readonly snapshot: Snapshot
+  /** The cluster adapter in use. */
+  readonly cluster: ClusterAdapter
+  /** Calls `listener` after every applied change; returns the unsubscribe function. */
+  subscribe(listener: StateListener): () => void
+  /** Waits for in-flight changes, then releases storage and the cluster. Safe to call twice. */
+  close(): Promise<void>
+}
+
+/**
+ * Creates a gateway on the embedded defaults (memory storage, standalone) or the given options, recovers its
+ * durable state and applies `resources`.
+ * @public
+ */
+export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const defaultNamespace = options.disableDefaultNamespace ? undefined : DEFAULT_NAMESPACE.name
+  const state = new GatewayState({ defaultNamespace: defaultNamespace !== undefined })
+  const cluster = options.cluster ?? standalone({ storage: openStorage(options.storage), ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }) })
+  try {
+    await cluster.start(state)
+    if (options.resources) {
+      for (const change of seedChanges(options.resources, state.current, defaultNamespace, new Date().toISOString())) {
+        await cluster.propose(change)
+      }
+    }
+  } catch (error) {
+    await cluster.close().catch(() => {})
+    if (error instanceof DGateError) error.message = `resources: ${error.message}`
+    throw error
+  }
+  const ctx: ResourceContext = { cluster, snapshot: () => state.current, defaultNamespace, now: () => new Date().toISOString() }
+  let closing: Promise<void> | undefined
+  return {
+    namespaces: namespaceApi(ctx),
+    domains: resourceApi('domain', ctx),
+    services: resourceApi('service', ctx),
+    routes: resourceApi('route', ctx),
+    modules: resourceApi('module', ctx),
+    collections: resourceApi('collection', ctx),
+    documents: documentApi(ctx),
+    secrets: resourceApi('secret', ctx),
+    get snapshot() {
+      return state.current
+    },
+    cluster,
+    subscribe: (listener) => state.subscribe(listener),
+    close: () => (closing ??= cluster.close()),
+  }
+}
+
+function openStorage(option: StorageOption | undefined): Storage {
+  if (option === undefined || option === 'memory') return new MemoryStorage()
+  if ('dir' in option) return new FileStorage(option.dir)
+  return option
+}

@@ -1,0 +1,100 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto'
+import Type from 'typebox'
+import type { FieldIssue } from '../errors.js'
+import { PatternError } from '../routing/errors.js'
+import { compileHostPattern } from '../routing/host-pattern.js'
+import { defineKind, namespaceOf } from './define.js'
+import { Name, Tags } from './fields.js'
+
+/**
+ * A domain: host patterns that send requests to a namespace, and optionally the TLS certificate served for them.
+ * @public
+ */
+export interface Domain {
+  name: string
+  namespace: string
+  patterns: string[]
+  priority: number
+  /** PEM certificate chain. */
+  cert?: string
+  /** PEM private key. Never returned by reads. */
+  key?: string
+  tags: string[]
+}
+
+/**
+ * What reads return for a domain: the private key is never shown.
+ * @public
+ */
+export type DomainInfo = Omit<Domain, 'key'>
+
+/**
+ * Input for a domain.
+ * @public
+ */
+export interface DomainSpec {
+  name: string
+  namespace?: string
+  patterns: string[]
+  priority?: number
+  cert?: string
+  key?: string
+  tags?: string[]
+}
+
+export const domainKind = defineKind<DomainSpec, Domain>({
+  kind: 'domain',
+  schema: Type.Object(
+    {
+      name: Name,
+      namespace: Type.Optional(Name),
+      patterns: Type.Array(Type.String({ maxLength: 1024 }), { minItems: 1, maxItems: 256, errorMessage: 'must list 1 to 256 host patterns' }),
+      priority: Type.Optional(Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, errorMessage: 'must be an integer from -1000000 to 1000000' })),
+      cert: Type.Optional(Type.String()),
+      key: Type.Optional(Type.String()),
+      tags: Type.Optional(Tags),
+    },
+    { additionalProperties: false },
+  ),
+  normalize(input, issues, ctx) {
+    input.patterns.forEach((pattern, i) => {
+      try {
+        compileHostPattern(pattern)
+      } catch (err) {
+        if (!(err instanceof PatternError)) throw err
+        issues.push({ field: `patterns[${i}]`, reason: err.reason })
+      }
+    })
+    checkCertificate(input, issues)
+    const domain: Domain = {
+      name: input.name,
+      namespace: namespaceOf(input, issues, ctx),
+      patterns: input.patterns,
+      priority: input.priority ?? 0,
+      tags: input.tags ?? [],
+    }
+    if (input.cert) domain.cert = input.cert
+    if (input.key) domain.key = input.key
+    return domain
+  },
+})
+
+/** Both or neither; each must parse; the key must belong to the certificate. */
+function checkCertificate(input: DomainSpec, issues: FieldIssue[]): void {
+  const { cert, key } = input
+  if (!cert && !key) return
+  if (!cert) return void issues.push({ field: 'cert', reason: 'is required when key is set' })
+  if (!key) return void issues.push({ field: 'key', reason: 'is required when cert is set' })
+  let x509: X509Certificate
+  try {
+    x509 = new X509Certificate(cert)
+  } catch {
+    return void issues.push({ field: 'cert', reason: 'must be a PEM certificate' })
+  }
+  try {
+    if (!x509.checkPrivateKey(createPrivateKey(key))) issues.push({ field: 'key', reason: 'does not match cert' })
+  } catch {
+    // The key text is never echoed back: it is secret material.
+    issues.push({ field: 'key', reason: 'must be a PEM private key' })
+  }
+}

@@ -1,0 +1,113 @@
+import Type from 'typebox'
+import { PatternError } from '../routing/errors.js'
+import { parsePathPattern } from '../routing/path-pattern.js'
+import { defineKind, namespaceOf, noDuplicates } from './define.js'
+import { Name, Tags } from './fields.js'
+
+/**
+ * The HTTP methods a route can name; `'*'` alone means any method.
+ * @public
+ */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'] as const
+
+/**
+ * A route: paths and methods in a namespace, served by a service and/or modules.
+ * @public
+ */
+export interface Route {
+  name: string
+  namespace: string
+  /** chi patterns: `/users/{id}`, `/files/*`, `/n/{id:[0-9]+}`. */
+  paths: string[]
+  /** Upper-case methods, or `['*']` for any. */
+  methods: string[]
+  service?: string
+  /** Module names; the first is the entry module, the others can be imported by name. */
+  modules: string[]
+  stripPath: boolean
+  preserveHost: boolean
+  tags: string[]
+}
+
+/**
+ * Input for a route.
+ * @public
+ */
+export interface RouteSpec {
+  name: string
+  namespace?: string
+  paths: string[]
+  methods: string[]
+  service?: string
+  modules?: string[]
+  stripPath?: boolean
+  preserveHost?: boolean
+  tags?: string[]
+}
+
+const METHODS = new Set<string>(HTTP_METHODS)
+
+export const routeKind = defineKind<RouteSpec, Route>({
+  kind: 'route',
+  schema: Type.Object(
+    {
+      name: Name,
+      namespace: Type.Optional(Name),
+      paths: Type.Array(Type.String({ maxLength: 2048 }), { minItems: 1, maxItems: 256, errorMessage: 'must list 1 to 256 paths' }),
+      methods: Type.Array(Type.String(), { minItems: 1, maxItems: 16, errorMessage: 'must list 1 to 16 methods' }),
+      service: Type.Optional(Name),
+      modules: Type.Optional(Type.Array(Name, { maxItems: 64 })),
+      stripPath: Type.Optional(Type.Boolean()),
+      preserveHost: Type.Optional(Type.Boolean()),
+      tags: Type.Optional(Tags),
+    },
+    { additionalProperties: false },
+  ),
+  normalize(input, issues, ctx) {
+    input.paths.forEach((path, i) => {
+      try {
+        parsePathPattern(path)
+      } catch (err) {
+        if (!(err instanceof PatternError)) throw err
+        issues.push({ field: `paths[${i}]`, reason: err.reason })
+      }
+    })
+    noDuplicates('paths', input.paths, issues)
+    input.methods.forEach((method, i) => {
+      if (method === '*') {
+        if (input.methods.length > 1) issues.push({ field: `methods[${i}]`, reason: '"*" must be the only method' })
+      } else if (!METHODS.has(method)) {
+        issues.push({ field: `methods[${i}]`, reason: `must be "*" or one of ${HTTP_METHODS.join(', ')}, not "${method}"` })
+      }
+    })
+    noDuplicates('methods', input.methods, issues)
+    const modules = input.modules ?? []
+    noDuplicates('modules', modules, issues)
+    const route: Route = {
+      name: input.name,
+      namespace: namespaceOf(input, issues, ctx),
+      paths: input.paths,
+      methods: input.methods,
+      modules,
+      stripPath: input.stripPath ?? false,
+      preserveHost: input.preserveHost ?? false,
+      tags: input.tags ?? [],
+    }
+    if (input.service !== undefined) route.service = input.service
+    return route
+  },
+})
+
+/**
+ * The pattern with parameter names erased (`/u/{id}` and `/u/{uid}` match the same requests), used to refuse
+ * two routes serving the same method and path.
+ */
+export function canonicalPath(pattern: string): string {
+  return parsePathPattern(pattern)
+    .segments.map((segment) => {
+      if (segment.kind === 'static') return segment.text
+      if (segment.kind === 'catch-all') return '*'
+      return segment.parts.map((part) => (part.kind === 'static' ? part.text : `{${part.source === undefined ? '' : `:${part.source}`}}`)).join('')
+    })
+    .join('/')
+}

@@ -1,0 +1,114 @@
+import type { Document } from '../resources/document.js'
+import type { NamespacedKind, ResourceOf } from '../resources/kinds.js'
+import type { Namespace } from '../resources/namespace.js'
+
+/**
+ * Everything in one namespace. Maps are never mutated once a snapshot is published.
+ * @public
+ */
+export interface NamespaceState {
+  readonly namespace: Namespace
+  readonly domain: ReadonlyMap<string, ResourceOf<'domain'>>
+  readonly service: ReadonlyMap<string, ResourceOf<'service'>>
+  readonly module: ReadonlyMap<string, ResourceOf<'module'>>
+  readonly route: ReadonlyMap<string, ResourceOf<'route'>>
+  readonly collection: ReadonlyMap<string, ResourceOf<'collection'>>
+  readonly secret: ReadonlyMap<string, ResourceOf<'secret'>>
+  /** Documents by collection name, then by id. */
+  readonly documents: ReadonlyMap<string, ReadonlyMap<string, Document>>
+}
+
+/**
+ * Paging for lists.
+ * @public
+ */
+export interface Page {
+  /** At most this many (default 100). */
+  limit?: number
+  /** Skip this many first (default 0). */
+  offset?: number
+}
+
+const EMPTY: ReadonlyMap<string, never> = new Map<string, never>()
+// Published maps are immutable, so their sorted keys can be cached by identity.
+const sortedKeys = new WeakMap<ReadonlyMap<string, unknown>, string[]>()
+
+/**
+ * An immutable, versioned view of the whole gateway state. A new snapshot is made for every applied change;
+ * unchanged namespaces and maps are shared between snapshots.
+ * @public
+ */
+export class Snapshot {
+  /** The log index of the last change applied (0 for the initial state). */
+  readonly version: number
+  readonly namespaces: ReadonlyMap<string, NamespaceState>
+
+  constructor(version: number, namespaces: ReadonlyMap<string, NamespaceState>) {
+    this.version = version
+    this.namespaces = namespaces
+  }
+
+  /** The namespace resource, or undefined. */
+  namespace(name: string): Namespace | undefined {
+    return this.namespaces.get(name)?.namespace
+  }
+
+  /** Every namespace, sorted by name. */
+  listNamespaces(): Namespace[] {
+    return keysOf(this.namespaces).map((name) => this.namespaces.get(name)!.namespace)
+  }
+
+  /** One resource of a namespaced kind, or undefined. */
+  get<K extends NamespacedKind>(kind: K, namespace: string, name: string): ResourceOf<K> | undefined {
+    return (this.namespaces.get(namespace)?.[kind] as ReadonlyMap<string, ResourceOf<K>> | undefined)?.get(name)
+  }
+
+  /** Resources of a kind sorted by name: in one namespace, or in all (sorted by namespace, then name). */
+  list<K extends NamespacedKind>(kind: K, namespace?: string): ResourceOf<K>[] {
+    const names = namespace === undefined ? keysOf(this.namespaces) : [namespace]
+    const out: ResourceOf<K>[] = []
+    for (const ns of names) {
+      const map = this.namespaces.get(ns)?.[kind] as ReadonlyMap<string, ResourceOf<K>> | undefined
+      if (map) for (const name of keysOf(map)) out.push(map.get(name)!)
+    }
+    return out
+  }
+
+  /** One document, or undefined. */
+  document(namespace: string, collection: string, id: string): Document | undefined {
+    return this.namespaces.get(namespace)?.documents.get(collection)?.get(id)
+  }
+
+  /** Documents of a collection sorted by id, paged. */
+  listDocuments(namespace: string, collection: string, page: Page = {}): Document[] {
+    const map = this.namespaces.get(namespace)?.documents.get(collection) ?? EMPTY
+    const offset = Math.max(0, page.offset ?? 0)
+    const limit = Math.max(0, page.limit ?? 100)
+    return keysOf(map)
+      .slice(offset, offset + limit)
+      .map((id) => map.get(id)!)
+  }
+
+  /** How many documents a collection holds. */
+  countDocuments(namespace: string, collection: string): number {
+    return this.namespaces.get(namespace)?.documents.get(collection)?.size ?? 0
+  }
+}
+
+function keysOf(map: ReadonlyMap<string, unknown>): string[] {
+  let keys = sortedKeys.get(map)
+  if (!keys) {
+    keys = [...map.keys()].sort(byCodeUnit)
+    sortedKeys.set(map, keys)
+  }
+  return keys
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** An empty namespace state. */
+export function emptyNamespace(namespace: Namespace): NamespaceState {
+  return { namespace, domain: EMPTY, service: EMPTY, module: EMPTY, route: EMPTY, collection: EMPTY, secret: EMPTY, documents: EMPTY }
+}
