@@ -89,17 +89,26 @@ function checkRoute(route: Route, ns: NamespaceState): void {
       throw new ValidationError('route', route.name, [{ field: `modules[${i}]`, reason: `"${name}" does not exist in namespace "${route.namespace}"` }])
     }
   })
-  const mine = route.paths.map(canonicalPath)
+  const mine = canonicalPaths(route)
   for (const other of ns.route.values()) {
     if (other.name === route.name) continue
     const method = overlappingMethod(route.methods, other.methods)
     if (method === undefined) continue
-    const theirs = new Set(other.paths.map(canonicalPath))
-    const i = mine.findIndex((p) => theirs.has(p))
+    const theirs = canonicalPaths(other)
+    const i = mine.findIndex((p) => theirs.includes(p))
     if (i >= 0) {
       throw new ConflictError(`route "${route.name}": ${method} ${route.paths[i]} is already served by route "${other.name}" in namespace "${route.namespace}"`)
     }
   }
+}
+
+// Stored routes are immutable, so their canonical paths are computed once per route object.
+const canonical = new WeakMap<Route, string[]>()
+
+function canonicalPaths(route: Route): string[] {
+  let paths = canonical.get(route)
+  if (!paths) canonical.set(route, (paths = route.paths.map(canonicalPath)))
+  return paths
 }
 
 function overlappingMethod(a: readonly string[], b: readonly string[]): string | undefined {

@@ -24,6 +24,8 @@ export class GatewayState implements StateMachine {
   #appliedIndex = 0
   readonly #listeners = new Set<StateListener>()
   readonly #checks: ApplyChecks
+  /** Snapshots computed by the last checkAll, reused when the same changes are then applied in order. */
+  #planned: { base: Snapshot; change: Change; next: Snapshot }[] = []
 
   constructor(options: { defaultNamespace?: boolean; checks?: ApplyChecks } = {}) {
     this.#checks = options.checks ?? {}
@@ -51,7 +53,7 @@ export class GatewayState implements StateMachine {
     }
     let next: Snapshot
     try {
-      next = applyChange(this.#current, entry.change, entry.index, this.#checks)
+      next = this.#takePlanned(entry) ?? applyChange(this.#current, entry.change, entry.index, this.#checks)
     } catch (error) {
       this.#appliedIndex = entry.index
       return { ok: false, error: error as Error }
@@ -69,14 +71,25 @@ export class GatewayState implements StateMachine {
   /** Checks changes in order as if each accepted one had been applied; returns each one's refusal or undefined. */
   checkAll(changes: readonly Change[]): (Error | undefined)[] {
     let base = this.#current
+    this.#planned = []
     return changes.map((change) => {
       try {
-        base = applyChange(base, change, base.version + 1, this.#checks)
+        const next = applyChange(base, change, base.version + 1, this.#checks)
+        this.#planned.push({ base, change, next })
+        base = next
         return undefined
       } catch (error) {
         return error as Error
       }
     })
+  }
+
+  /** The planned result of exactly this change on exactly the current snapshot at exactly this index, if any. */
+  #takePlanned(entry: LogEntry): Snapshot | undefined {
+    const plan = this.#planned.shift()
+    if (plan && plan.base === this.#current && plan.change === entry.change && plan.next.version === entry.index) return plan.next
+    this.#planned = []
+    return undefined
   }
 
   snapshot(): Uint8Array {
@@ -85,6 +98,7 @@ export class GatewayState implements StateMachine {
 
   restore(bytes: Uint8Array): void {
     const { snapshot, appliedIndex } = decodeSnapshot(bytes)
+    this.#planned = []
     this.#current = snapshot
     this.#appliedIndex = appliedIndex
     this.#emit(null, snapshot)
