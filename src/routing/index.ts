@@ -6,6 +6,6 @@ export { createNamespaceResolver, DEFAULT_NAMESPACE } from './namespace-resolver
 export type { DomainInput, NamespaceResolver } from './namespace-resolver.js'
 export { parsePathPattern } from './path-pattern.js'
 export type { ParsedPathPattern, PathSegment, StaticPart, ParamPart } from './path-pattern.js'
-export { compileRouter, PathRouter } from './path-router.js'
-export type { RouteRegistration, RouteMatch, RouteFound, RouteMethodNotAllowed, RouteNotFound } from './path-router.js'
+export { compileRouter } from './path-router.js'
+export type { PathRouter, RouteRegistration, RouteMatch, RouteFound, RouteMethodNotAllowed, RouteNotFound } from './path-router.js'
 export { STANDARD_METHODS, expandMethods, sortMethods } from './methods.js'

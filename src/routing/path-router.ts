@@ -1,6 +1,7 @@
 import { PatternError } from './errors.js'
 import { expandMethods, sortMethods } from './methods.js'
 import { parsePathPattern } from './path-pattern.js'
+import type { ParsedPathPattern } from './path-pattern.js'
 import { RouteNode } from './route-tree.js'
 import type { Endpoint } from './route-tree.js'
 import { matchSegment } from './segment-match.js'
@@ -18,8 +19,11 @@ export interface RouteFound<V> {
   readonly value: V
   /** The registered pattern that matched, as written. */
   readonly pattern: string
-  /** Percent-decoded parameter values by name; the catch-all remainder is under `*`. */
-  readonly params: Record<string, string>
+  /**
+   * Percent-decoded parameter values by name; the catch-all remainder is under `*`. A fresh
+   * object per match, except for patterns without parameters, which share one frozen empty object.
+   */
+  readonly params: Readonly<Record<string, string>>
   /**
    * Where the raw (still encoded) unmatched remainder starts in the path: the start of the
    * catch-all value, or the path's length when the pattern has no catch-all. `stripPath`
@@ -56,18 +60,7 @@ const NOT_FOUND: RouteNotFound = Object.freeze({ kind: 'not-found' })
  * A node with a GET route and no HEAD route serves HEAD with the GET route (and lists HEAD
  * in `Allow`).
  */
-export class PathRouter<V> {
-  private readonly root: RouteNode<V>
-  // Scratch state of the current match; `match` is synchronous so one set per router is enough.
-  private readonly bounds: number[] = []
-  private readonly misses: RouteNode<V>[] = []
-  private method = ''
-
-  /** @internal use {@link compileRouter} */
-  constructor(root: RouteNode<V>) {
-    this.root = root
-  }
-
+export interface PathRouter<V> {
   /**
    * Finds the route for a request.
    *
@@ -75,16 +68,43 @@ export class PathRouter<V> {
    * @param path - the raw request path without the query string, as received (percent-encoded)
    * @returns found, method-not-allowed or not-found; a path not starting with `/` is not found
    */
+  match(method: string, path: string): RouteMatch<V>
+}
+
+/**
+ * The {@link PathRouter} implementation. Patterns without parameters are also kept in a map
+ * from their exact path to precomputed results, which answers most static requests without
+ * walking the tree or allocating.
+ */
+class TreeRouter<V> implements PathRouter<V> {
+  private readonly root: RouteNode<V>
+  private readonly exact: ReadonlyMap<string, ReadonlyMap<string, RouteFound<V>>>
+  // Scratch state of the current match; `match` is synchronous so one set per router is enough.
+  // `bounds[0, top)` holds [start, end) pairs of the values captured on the current branch.
+  private readonly bounds: number[] = []
+  private top = 0
+  private readonly misses: RouteNode<V>[] = []
+  private missCount = 0
+  private method = ''
+
+  constructor(root: RouteNode<V>, exact: ReadonlyMap<string, ReadonlyMap<string, RouteFound<V>>>) {
+    this.root = root
+    this.exact = exact
+  }
+
   match(method: string, path: string): RouteMatch<V> {
     if (path.charCodeAt(0) !== 0x2f) return NOT_FOUND
+    // A pattern without parameters that equals the path is always the first candidate of the
+    // tree walk (literal segments are tried first at every level), so look it up directly.
+    const hit = this.exact.get(path)?.get(method)
+    if (hit !== undefined) return hit
     this.method = method
-    this.bounds.length = 0
-    this.misses.length = 0
+    this.top = 0
+    this.missCount = 0
     const endpoint = this.find(this.root, path, 1)
     if (endpoint !== undefined) return this.found(endpoint, path)
-    if (this.misses.length === 0) return NOT_FOUND
-    const allow = this.misses.length === 1 ? (this.misses[0] as RouteNode<V>).allow : this.mergedAllow()
-    this.misses.length = 0
+    if (this.missCount === 0) return NOT_FOUND
+    const allow = this.missCount === 1 ? (this.misses[0] as RouteNode<V>).allow : this.mergedAllow()
     return { kind: 'method-not-allowed', allow }
   }
 
@@ -99,24 +119,30 @@ export class PathRouter<V> {
       if (hit !== undefined) return hit
     }
 
-    const bounds = this.bounds
     const dynamic = node.dynamic
-    for (let i = 0; i < dynamic.length; i++) {
-      const edge = dynamic[i] as (typeof dynamic)[number]
-      const mark = bounds.length
-      if (matchSegment(edge.parts, 0, path, pos, end, bounds)) {
-        const hit = this.descend(edge.node, path, end)
-        if (hit !== undefined) return hit
-        bounds.length = mark
+    if (dynamic.length > 0) {
+      const mark = this.top
+      for (let i = 0; i < dynamic.length; i++) {
+        const edge = dynamic[i] as (typeof dynamic)[number]
+        const top = matchSegment(edge.parts, 0, path, pos, end, this.bounds, mark)
+        if (top >= 0) {
+          this.top = top
+          const hit = this.descend(edge.node, path, end)
+          if (hit !== undefined) return hit
+          this.top = mark
+        }
       }
     }
 
     const catchAll = node.catchAll
     if (catchAll !== undefined) {
-      bounds.push(pos, path.length)
+      const mark = this.top
+      this.bounds[mark] = pos
+      this.bounds[mark + 1] = path.length
+      this.top = mark + 2
       const hit = this.endpointOf(catchAll)
       if (hit !== undefined) return hit
-      bounds.length -= 2
+      this.top = mark
     }
     return undefined
   }
@@ -130,7 +156,7 @@ export class PathRouter<V> {
     const handlers = node.handlers
     if (handlers === undefined) return undefined
     const endpoint = handlers.get(this.method)
-    if (endpoint === undefined) this.misses.push(node)
+    if (endpoint === undefined) this.misses[this.missCount++] = node
     return endpoint
   }
 
@@ -141,14 +167,13 @@ export class PathRouter<V> {
     for (let i = 0; i < names.length; i++) {
       params[names[i] as string] = decodeParam(path.slice(bounds[2 * i], bounds[2 * i + 1]))
     }
-    const restStart = endpoint.catchAll ? (bounds[bounds.length - 2] as number) : path.length
-    this.misses.length = 0
+    const restStart = endpoint.catchAll ? (bounds[this.top - 2] as number) : path.length
     return { kind: 'found', value: endpoint.value, pattern: endpoint.pattern, params, restStart }
   }
 
   private mergedAllow(): readonly string[] {
     const methods = new Set<string>()
-    for (const node of this.misses) for (const m of node.allow) methods.add(m)
+    for (let i = 0; i < this.missCount; i++) for (const m of (this.misses[i] as RouteNode<V>).allow) methods.add(m)
     return sortMethods(methods)
   }
 }
@@ -175,6 +200,34 @@ function decodeParam(raw: string): string {
   }
 }
 
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({})
+
+/** Precomputed, frozen results for the paths of patterns without parameters, by path and method. */
+function exactResults<V>(staticPaths: ReadonlyMap<string, RouteNode<V>>): Map<string, Map<string, RouteFound<V>>> {
+  const byPath = new Map<string, Map<string, RouteFound<V>>>()
+  for (const [path, node] of staticPaths) {
+    const byMethod = new Map<string, RouteFound<V>>()
+    for (const [method, e] of node.handlers ?? []) {
+      byMethod.set(
+        method,
+        Object.freeze({ kind: 'found', value: e.value, pattern: e.pattern, params: NO_PARAMS, restStart: path.length }),
+      )
+    }
+    byPath.set(path, byMethod)
+  }
+  return byPath
+}
+
+/** The exact path a pattern without parameters matches, or `undefined` when it has some. */
+function literalPath(parsed: ParsedPathPattern): string | undefined {
+  let path = ''
+  for (const segment of parsed.segments) {
+    if (segment.kind !== 'static') return undefined
+    path += '/' + segment.text
+  }
+  return path
+}
+
 /**
  * Compiles route registrations into a {@link PathRouter}.
  *
@@ -190,11 +243,15 @@ function decodeParam(raw: string): string {
  */
 export function compileRouter<V>(routes: Iterable<RouteRegistration<V>>): PathRouter<V> {
   const root = new RouteNode<V>()
+  const staticPaths = new Map<string, RouteNode<V>>()
   for (const route of routes) {
     if (typeof route.pattern !== 'string') throw new PatternError(String(route.pattern), 'pattern must be a string')
     const methods = expandMethods(route.pattern, route.methods)
-    root.insert(parsePathPattern(route.pattern), methods, route.value)
+    const parsed = parsePathPattern(route.pattern)
+    const node = root.insert(parsed, methods, route.value)
+    const literal = literalPath(parsed)
+    if (literal !== undefined) staticPaths.set(literal, node)
   }
   root.finalize()
-  return new PathRouter(root)
+  return new TreeRouter(root, exactResults(staticPaths))
 }

@@ -66,9 +66,10 @@ export class RouteNode<V> {
 
   /**
    * Adds a parsed pattern for the given methods.
+   * @returns the node the pattern ends at
    * @throws {@link RouteConflictError} when one of the methods is already served by an equal pattern
    */
-  insert(parsed: ParsedPathPattern, methods: readonly string[], value: V): void {
+  insert(parsed: ParsedPathPattern, methods: readonly string[], value: V): RouteNode<V> {
     const node = parsed.segments.reduce<RouteNode<V>>((n, segment) => n.child(segment), this)
     const endpoint: Endpoint<V> = {
       value,
@@ -83,6 +84,7 @@ export class RouteNode<V> {
       }
     }
     for (const method of methods) node.endpoints.set(method, endpoint)
+    return node
   }
 
   private child(segment: PathSegment): RouteNode<V> {

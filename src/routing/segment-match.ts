@@ -2,15 +2,15 @@ import type { SegmentPart } from './route-tree.js'
 
 /**
  * Matches the parts of a dynamic segment against `path[pos, end)` (one raw path segment),
- * pushing the `[start, end)` bounds of each parameter value onto `bounds`.
+ * writing the `[start, end)` bounds of each parameter value into `bounds` from index `top`.
  *
  * @remarks
  * Parameter values are non-empty. A parameter followed by literal text ends at an occurrence
  * of that text, the earliest first, later ones tried if the rest of the segment fails
  * (`{name}.json` matches `a.json.json` with `name` = `a.json`). A regex parameter must match
- * its whole value. On failure `bounds` is left as it was.
+ * its whole value. Entries of `bounds` from `top` on are scratch space.
  *
- * @returns whether the whole segment matched
+ * @returns the new top of `bounds` when the whole segment matched, else -1
  */
 export function matchSegment(
   parts: readonly SegmentPart[],
@@ -19,27 +19,32 @@ export function matchSegment(
   pos: number,
   end: number,
   bounds: number[],
-): boolean {
-  if (index === parts.length) return pos === end
+  top: number,
+): number {
+  if (index === parts.length) return pos === end ? top : -1
   const part = parts[index] as SegmentPart
   if (!part.param) {
     const text = part.text
-    return end - pos >= text.length && path.startsWith(text, pos) && matchSegment(parts, index + 1, path, pos + text.length, end, bounds)
+    return end - pos >= text.length && path.startsWith(text, pos)
+      ? matchSegment(parts, index + 1, path, pos + text.length, end, bounds, top)
+      : -1
   }
-  if (pos === end) return false
+  if (pos === end) return -1
   const next = parts[index + 1]
   if (next === undefined) {
-    if (part.regex !== undefined && !part.regex.test(path.slice(pos, end))) return false
-    bounds.push(pos, end)
-    return true
+    if (part.regex !== undefined && !part.regex.test(path.slice(pos, end))) return -1
+    bounds[top] = pos
+    bounds[top + 1] = end
+    return top + 2
   }
   // Parameters are always followed by literal text (the parser refuses adjacent parameters).
   const literal = next.text
   for (let at = path.indexOf(literal, pos + 1); at >= 0 && at + literal.length <= end; at = path.indexOf(literal, at + 1)) {
     if (part.regex !== undefined && !part.regex.test(path.slice(pos, at))) continue
-    bounds.push(pos, at)
-    if (matchSegment(parts, index + 2, path, at + literal.length, end, bounds)) return true
-    bounds.length -= 2
+    bounds[top] = pos
+    bounds[top + 1] = at
+    const result = matchSegment(parts, index + 2, path, at + literal.length, end, bounds, top + 2)
+    if (result >= 0) return result
   }
-  return false
+  return -1
 }

@@ -80,6 +80,18 @@ describe('PathRouter methods', () => {
     expect(r.match('POST', '/u/me')).toMatchObject({ value: 'rest', params: { '*': 'me' } })
   })
 
+  it('carries nothing from one match to the next', () => {
+    const r = compileRouter([route('/a/{x}/*', ['GET'], 'a'), route('/b/{y}', ['POST'], 'b')])
+    expect(r.match('GET', '/b/1')).toEqual({ kind: 'method-not-allowed', allow: ['POST'] })
+    expect(r.match('GET', '/c')).toEqual({ kind: 'not-found' })
+    expect(r.match('GET', '/a/1/r/s')).toMatchObject({ params: { x: '1', '*': 'r/s' }, restStart: 5 })
+    expect(r.match('POST', '/b/2')).toEqual({ kind: 'found', value: 'b', pattern: '/b/{y}', params: { y: '2' }, restStart: 4 })
+    const first = r.match('POST', '/b/3')
+    const second = r.match('POST', '/b/4')
+    expect(first.kind === 'found' && first.params).toEqual({ y: '3' })
+    expect(second.kind === 'found' && second.params).toEqual({ y: '4' })
+  })
+
   it('gives 404, not 405, when a deeper node matched only a prefix', () => {
     const r = compileRouter([route('/a/b', ['POST'])])
     expect(r.match('GET', '/a')).toEqual({ kind: 'not-found' })
