@@ -5,7 +5,8 @@ import type { Document } from '../resources/document.js'
 import { KINDS, NAMESPACED_KINDS, type NamespacedKind, type ResourceOf } from '../resources/kinds.js'
 import { canonicalPath, type Route } from '../resources/route.js'
 import type { Change } from './change.js'
-import { Snapshot, emptyNamespace, type NamespaceState } from './snapshot.js'
+import { PersistentMap } from './persistent-map.js'
+import { Snapshot, emptyNamespace, type NamespaceState, type RouteSlot } from './snapshot.js'
 
 /**
  * Checks that need more than the resource model (a module compiler, for instance), run on every put of that kind
@@ -19,26 +20,31 @@ export interface ApplyChecks {
 /** How many users a "still used by" message names before summarizing. */
 const NAMED_USERS = 5
 
+type Mutable<T> = { -readonly [P in keyof T]: T[P] }
+
+/** Snapshots are built only from PersistentMaps; this recovers the type for updates. */
+function persistent<V>(map: ReadonlyMap<string, V>): PersistentMap<V> {
+  return map instanceof PersistentMap ? (map as PersistentMap<V>) : PersistentMap.from(map)
+}
+
 /**
  * Validates `change` against `base` and returns the next snapshot at `version`; throws the refusal and
  * leaves `base` untouched. Pure: the same inputs always give the same result or the same error.
  */
 export function applyChange(base: Snapshot, change: Change, version: number, checks: ApplyChecks = {}): Snapshot {
-  const namespaces = new Map(base.namespaces)
+  const namespaces = persistent(base.namespaces)
   if (change.kind === 'namespace') {
     if (change.op === 'put') {
       const item = KINDS.namespace.parse(change.item, { defaultNamespace: undefined })
       sameKey(change, item.name, undefined)
       const existing = namespaces.get(item.name)
-      namespaces.set(item.name, existing ? { ...existing, namespace: item } : emptyNamespace(item))
-    } else {
-      const existing = namespaces.get(change.name)
-      if (!existing) throw new NotFoundError(`namespace "${change.name}" not found`)
-      const users = namespaceUsers(existing)
-      if (users.length > 0) throw new ConflictError(`cannot delete namespace "${change.name}": ${usedBy(users)}`)
-      namespaces.delete(change.name)
+      return new Snapshot(version, namespaces.set(item.name, existing ? { ...existing, namespace: item } : emptyNamespace(item)))
     }
-    return new Snapshot(version, namespaces)
+    const existing = namespaces.get(change.name)
+    if (!existing) throw new NotFoundError(`namespace "${change.name}" not found`)
+    const users = namespaceUsers(existing)
+    if (users.length > 0) throw new ConflictError(`cannot delete namespace "${change.name}": ${usedBy(users)}`)
+    return new Snapshot(version, namespaces.delete(change.name))
   }
 
   const ns = namespaces.get(change.namespace)
@@ -48,29 +54,29 @@ export function applyChange(base: Snapshot, change: Change, version: number, che
   }
 
   if (change.kind === 'document') {
-    namespaces.set(change.namespace, change.op === 'put' ? putDocument(ns, change.item) : deleteDocument(ns, change))
-    return new Snapshot(version, namespaces)
+    return new Snapshot(version, namespaces.set(change.namespace, change.op === 'put' ? putDocument(ns, change.item) : deleteDocument(ns, change)))
   }
 
   const kind: NamespacedKind = change.kind
-  const map = new Map(ns[kind] as ReadonlyMap<string, ResourceOf<typeof kind>>)
+  const map = persistent(ns[kind] as ReadonlyMap<string, ResourceOf<typeof kind>>)
+  const next: Mutable<NamespaceState> = { ...ns }
   if (change.op === 'put') {
     const item = KINDS[kind].parse(change.item, { defaultNamespace: undefined }) as ResourceOf<typeof kind>
     sameKey(change, item.name, item.namespace)
-    if (kind === 'route') checkRoute(item as Route, ns)
+    if (kind === 'route') next.routeIndex = indexRoute(item as Route, ns)
     if (kind === 'collection') checkCollectionDocuments(item as Collection, ns)
-    map.set(item.name, item)
+    ;(next as Record<NamespacedKind, unknown>)[kind] = map.set(item.name, item)
   } else {
-    if (!map.has(change.name)) throw new NotFoundError(`${kind} "${change.name}" not found in namespace "${change.namespace}"`)
+    const existing = map.get(change.name)
+    if (!existing) throw new NotFoundError(`${kind} "${change.name}" not found in namespace "${change.namespace}"`)
     const users = kindUsers(kind, change.name, ns)
     if (users.length > 0) throw new ConflictError(`cannot delete ${kind} "${change.name}": ${usedBy(users)}`)
-    map.delete(change.name)
+    if (kind === 'route') next.routeIndex = unindexRoute(existing as Route, ns.routeIndex)
+    ;(next as Record<NamespacedKind, unknown>)[kind] = map.delete(change.name)
   }
-  const nextNs = { ...ns, [kind]: map } as NamespaceState
-  namespaces.set(change.namespace, nextNs)
-  const next = new Snapshot(version, namespaces)
-  if (change.op === 'put' && change.kind === 'module' && checks.module) checks.module(map.get(change.name) as ResourceOf<'module'>, next)
-  return next
+  const snapshot = new Snapshot(version, namespaces.set(change.namespace, next))
+  if (change.op === 'put' && change.kind === 'module' && checks.module) checks.module(snapshot.get('module', change.namespace, change.name)!, snapshot)
+  return snapshot
 }
 
 /** The change's key fields must agree with its item, or a replayed log could file a resource under another name. */
@@ -80,7 +86,8 @@ function sameKey(change: Change, name: string, namespace: string | undefined): v
   }
 }
 
-function checkRoute(route: Route, ns: NamespaceState): void {
+/** Checks a route's references and that no other route serves the same method and path; returns the new index. */
+function indexRoute(route: Route, ns: NamespaceState): ReadonlyMap<string, readonly RouteSlot[]> {
   if (route.service !== undefined && !ns.service.has(route.service)) {
     throw new ValidationError('route', route.name, [{ field: 'service', reason: `"${route.service}" does not exist in namespace "${route.namespace}"` }])
   }
@@ -89,32 +96,31 @@ function checkRoute(route: Route, ns: NamespaceState): void {
       throw new ValidationError('route', route.name, [{ field: `modules[${i}]`, reason: `"${name}" does not exist in namespace "${route.namespace}"` }])
     }
   })
-  const mine = canonicalPaths(route)
-  for (const other of ns.route.values()) {
-    if (other.name === route.name) continue
-    const method = overlappingMethod(route.methods, other.methods)
-    if (method === undefined) continue
-    const theirs = canonicalPaths(other)
-    const i = mine.findIndex((p) => theirs.includes(p))
-    if (i >= 0) {
-      throw new ConflictError(`route "${route.name}": ${method} ${route.paths[i]} is already served by route "${other.name}" in namespace "${route.namespace}"`)
+  const previous = ns.route.get(route.name)
+  let index = persistent(previous ? unindexRoute(previous, ns.routeIndex) : ns.routeIndex)
+  route.paths.forEach((path, i) => {
+    const key = canonicalPath(path)
+    const slots = index.get(key) ?? []
+    for (const method of route.methods) {
+      const taken = slots.find((slot) => slot.method === '*' || method === '*' || slot.method === method)
+      if (taken) {
+        const shown = method === '*' ? taken.method : method
+        throw new ConflictError(`route "${route.name}": ${shown} ${route.paths[i]} is already served by route "${taken.route}" in namespace "${route.namespace}"`)
+      }
     }
+    index = index.set(key, [...slots, ...route.methods.map((method) => ({ method, path, route: route.name }))])
+  })
+  return index
+}
+
+function unindexRoute(route: Route, routeIndex: ReadonlyMap<string, readonly RouteSlot[]>): ReadonlyMap<string, readonly RouteSlot[]> {
+  let index = persistent(routeIndex)
+  for (const path of route.paths) {
+    const key = canonicalPath(path)
+    const slots = (index.get(key) ?? []).filter((slot) => slot.route !== route.name)
+    index = slots.length > 0 ? index.set(key, slots) : index.delete(key)
   }
-}
-
-// Stored routes are immutable, so their canonical paths are computed once per route object.
-const canonical = new WeakMap<Route, string[]>()
-
-function canonicalPaths(route: Route): string[] {
-  let paths = canonical.get(route)
-  if (!paths) canonical.set(route, (paths = route.paths.map(canonicalPath)))
-  return paths
-}
-
-function overlappingMethod(a: readonly string[], b: readonly string[]): string | undefined {
-  if (a.includes('*')) return b.includes('*') ? '*' : b[0]
-  if (b.includes('*')) return a[0]
-  return a.find((m) => b.includes(m))
+  return index
 }
 
 /** A schema change must not strand documents that no longer satisfy it. */
@@ -147,12 +153,10 @@ function putDocument(ns: NamespaceState, raw: Document): NamespaceState {
   if (typeof raw.updatedAt !== 'string' || raw.updatedAt === '') {
     throw new ValidationError('document', parsed.id, [{ field: 'updatedAt', reason: 'must be set by the gateway' }])
   }
-  const docs = new Map(ns.documents.get(parsed.collection) ?? [])
+  const docs = persistent(ns.documents.get(parsed.collection) ?? PersistentMap.empty<Document>())
   const previous = docs.get(parsed.id)
-  docs.set(parsed.id, { ...parsed, createdAt: previous?.createdAt ?? raw.updatedAt, updatedAt: raw.updatedAt })
-  const documents = new Map(ns.documents)
-  documents.set(parsed.collection, docs)
-  return { ...ns, documents }
+  const doc: Document = { ...parsed, createdAt: previous?.createdAt ?? raw.updatedAt, updatedAt: raw.updatedAt }
+  return { ...ns, documents: persistent(ns.documents).set(parsed.collection, docs.set(parsed.id, doc)) }
 }
 
 function deleteDocument(ns: NamespaceState, change: Change): NamespaceState {
@@ -161,23 +165,21 @@ function deleteDocument(ns: NamespaceState, change: Change): NamespaceState {
   if (!current?.has(change.name)) {
     throw new NotFoundError(`document "${change.name}" not found in collection "${collection}" of namespace "${change.namespace}"`)
   }
-  const docs = new Map(current)
-  docs.delete(change.name)
-  const documents = new Map(ns.documents)
-  if (docs.size === 0) documents.delete(collection)
-  else documents.set(collection, docs)
-  return { ...ns, documents }
+  const docs = persistent(current).delete(change.name)
+  const documents = persistent(ns.documents)
+  return { ...ns, documents: docs.size === 0 ? documents.delete(collection) : documents.set(collection, docs) }
 }
 
 function namespaceUsers(ns: NamespaceState): string[] {
   const users: string[] = []
-  for (const kind of NAMESPACED_KINDS) for (const name of ns[kind].keys()) users.push(`${kind} "${name}"`)
+  for (const kind of NAMESPACED_KINDS) for (const name of [...ns[kind].keys()].sort()) users.push(`${kind} "${name}"`)
   return users
 }
 
 function kindUsers(kind: NamespacedKind, name: string, ns: NamespaceState): string[] {
-  if (kind === 'service') return [...ns.route.values()].filter((r) => r.service === name).map((r) => `route "${r.name}"`)
-  if (kind === 'module') return [...ns.route.values()].filter((r) => r.modules.includes(name)).map((r) => `route "${r.name}"`)
+  const routes = (uses: (r: Route) => boolean) => [...ns.route.values()].filter(uses).map((r) => `route "${r.name}"`).sort()
+  if (kind === 'service') return routes((r) => r.service === name)
+  if (kind === 'module') return routes((r) => r.modules.includes(name))
   if (kind === 'collection') {
     const count = ns.documents.get(name)?.size ?? 0
     return count > 0 ? [`${count} document${count === 1 ? '' : 's'}`] : []

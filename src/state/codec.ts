@@ -1,7 +1,9 @@
 import type { Document } from '../resources/document.js'
 import { NAMESPACED_KINDS, type NamespacedKind, type ResourceOf } from '../resources/kinds.js'
 import type { Namespace } from '../resources/namespace.js'
+import { PersistentMap } from './persistent-map.js'
 import { Snapshot, emptyNamespace, type NamespaceState } from './snapshot.js'
+import { applyChange } from './apply.js'
 
 /** Bumped whenever the serialized shape changes incompatibly. */
 const FORMAT = 1
@@ -49,21 +51,29 @@ export function decodeSnapshot(bytes: Uint8Array): { snapshot: Snapshot; applied
   if (state?.format !== FORMAT || !Array.isArray(state.namespaces)) {
     throw new Error(`snapshot has format ${String(state?.format)}; this version reads format ${FORMAT}`)
   }
-  const namespaces = new Map<string, NamespaceState>()
+  let namespaces = PersistentMap.empty<NamespaceState>()
   for (const s of state.namespaces) {
     const ns = { ...emptyNamespace(s.namespace) } as { -readonly [P in keyof NamespaceState]: NamespaceState[P] }
     for (const kind of NAMESPACED_KINDS) {
+      if (kind === 'route') continue
       const items = s.resources[kind] as { name: string }[] | undefined
-      if (items) (ns as Record<string, unknown>)[kind] = new Map(items.map((item) => [item.name, item]))
+      if (items) (ns as Record<string, unknown>)[kind] = PersistentMap.from(items.map((item) => [item.name, item] as const))
     }
-    const documents = new Map<string, Map<string, Document>>()
+    const byCollection = new Map<string, [string, Document][]>()
     for (const doc of s.documents) {
-      let docs = documents.get(doc.collection)
-      if (!docs) documents.set(doc.collection, (docs = new Map()))
-      docs.set(doc.id, doc)
+      const list = byCollection.get(doc.collection) ?? []
+      list.push([doc.id, doc])
+      byCollection.set(doc.collection, list)
     }
-    ns.documents = documents
-    namespaces.set(s.namespace.name, ns)
+    ns.documents = PersistentMap.from([...byCollection].map(([name, docs]) => [name, PersistentMap.from(docs)] as const))
+    namespaces = namespaces.set(s.namespace.name, ns)
   }
-  return { snapshot: new Snapshot(state.version, namespaces), appliedIndex: state.appliedIndex }
+  // Routes go through the apply path so that the derived route index is rebuilt exactly as writes build it.
+  let snapshot = new Snapshot(state.version, namespaces)
+  for (const s of state.namespaces) {
+    for (const route of s.resources.route ?? []) {
+      snapshot = applyChange(snapshot, { kind: 'route', op: 'put', namespace: route.namespace, name: route.name, item: route }, state.version)
+    }
+  }
+  return { snapshot, appliedIndex: state.appliedIndex }
 }

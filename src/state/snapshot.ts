@@ -1,6 +1,7 @@
 import type { Document } from '../resources/document.js'
 import type { NamespacedKind, ResourceOf } from '../resources/kinds.js'
 import type { Namespace } from '../resources/namespace.js'
+import { PersistentMap } from './persistent-map.js'
 
 /**
  * Everything in one namespace. Maps are never mutated once a snapshot is published.
@@ -16,6 +17,19 @@ export interface NamespaceState {
   readonly secret: ReadonlyMap<string, ResourceOf<'secret'>>
   /** Documents by collection name, then by id. */
   readonly documents: ReadonlyMap<string, ReadonlyMap<string, Document>>
+  /** Derived from `route`: who serves each method of each path (parameter names erased), to refuse duplicates. */
+  readonly routeIndex: ReadonlyMap<string, readonly RouteSlot[]>
+}
+
+/**
+ * One method of one path of a route, as indexed for duplicate detection.
+ * @public
+ */
+export interface RouteSlot {
+  readonly method: string
+  /** The path as the route wrote it. */
+  readonly path: string
+  readonly route: string
 }
 
 /**
@@ -29,7 +43,7 @@ export interface Page {
   offset?: number
 }
 
-const EMPTY: ReadonlyMap<string, never> = new Map<string, never>()
+const EMPTY: ReadonlyMap<string, never> = PersistentMap.empty<never>()
 // Published maps are immutable, so their sorted keys can be cached by identity.
 const sortedKeys = new WeakMap<ReadonlyMap<string, unknown>, string[]>()
 
@@ -110,5 +124,5 @@ function byCodeUnit(a: string, b: string): number {
 
 /** An empty namespace state. */
 export function emptyNamespace(namespace: Namespace): NamespaceState {
-  return { namespace, domain: EMPTY, service: EMPTY, module: EMPTY, route: EMPTY, collection: EMPTY, secret: EMPTY, documents: EMPTY }
+  return { namespace, domain: EMPTY, service: EMPTY, module: EMPTY, route: EMPTY, collection: EMPTY, secret: EMPTY, documents: EMPTY, routeIndex: EMPTY }
 }

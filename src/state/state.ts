@@ -3,7 +3,8 @@ import type { Namespace } from '../resources/namespace.js'
 import { applyChange, type ApplyChecks } from './apply.js'
 import type { Change, LogEntry } from './change.js'
 import { decodeSnapshot, encodeSnapshot } from './codec.js'
-import { Snapshot, emptyNamespace } from './snapshot.js'
+import { PersistentMap } from './persistent-map.js'
+import { Snapshot, emptyNamespace, type NamespaceState } from './snapshot.js'
 
 /**
  * Called after every applied change with the change and the snapshot it produced; `change` is null when the
@@ -29,8 +30,8 @@ export class GatewayState implements StateMachine {
 
   constructor(options: { defaultNamespace?: boolean; checks?: ApplyChecks } = {}) {
     this.#checks = options.checks ?? {}
-    const namespaces = new Map()
-    if (options.defaultNamespace !== false) namespaces.set(DEFAULT_NAMESPACE.name, emptyNamespace(DEFAULT_NAMESPACE))
+    let namespaces = PersistentMap.empty<NamespaceState>()
+    if (options.defaultNamespace !== false) namespaces = namespaces.set(DEFAULT_NAMESPACE.name, emptyNamespace(DEFAULT_NAMESPACE))
     this.#current = new Snapshot(0, namespaces)
   }
 
