@@ -124,7 +124,7 @@ class TreeRouter<V> implements PathRouter<V> {
       const mark = this.top
       for (let i = 0; i < dynamic.length; i++) {
         const edge = dynamic[i] as (typeof dynamic)[number]
-        const top = matchSegment(edge.parts, 0, path, pos, end, this.bounds, mark)
+        const top = matchSegment(edge.parts, path, pos, end, this.bounds, mark)
         if (top >= 0) {
           this.top = top
           const hit = this.descend(edge.node, path, end)

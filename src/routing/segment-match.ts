@@ -5,46 +5,55 @@ import type { SegmentPart } from './route-tree.js'
  * writing the `[start, end)` bounds of each parameter value into `bounds` from index `top`.
  *
  * @remarks
- * Parameter values are non-empty. A parameter followed by literal text ends at an occurrence
- * of that text, the earliest first, later ones tried if the rest of the segment fails
- * (`{name}.json` matches `a.json.json` with `name` = `a.json`). A regex parameter must match
- * its whole value. Entries of `bounds` from `top` on are scratch space.
+ * Parameter values are non-empty, and a regex parameter must match its whole value. A
+ * parameter followed by the literal text that ends the segment takes everything before that
+ * suffix (`{name}.json` on `a.json.json` gives `a.json`); one followed by literal text in the
+ * middle of the segment stops at the first occurrence of that text (`{name}.{ext}` on
+ * `a.tar.gz` gives `a` and `tar.gz`, as chi does). No other split is tried, so matching a
+ * segment is linear in its length whatever the pattern. Entries of `bounds` from `top` on are
+ * scratch space.
  *
  * @returns the new top of `bounds` when the whole segment matched, else -1
  */
 export function matchSegment(
   parts: readonly SegmentPart[],
-  index: number,
   path: string,
   pos: number,
   end: number,
   bounds: number[],
   top: number,
 ): number {
-  if (index === parts.length) return pos === end ? top : -1
-  const part = parts[index] as SegmentPart
-  if (!part.param) {
-    const text = part.text
-    return end - pos >= text.length && path.startsWith(text, pos)
-      ? matchSegment(parts, index + 1, path, pos + text.length, end, bounds, top)
-      : -1
+  let i = 0
+  let at = pos
+  let t = top
+  while (i < parts.length) {
+    const part = parts[i] as SegmentPart
+    if (!part.param) {
+      const text = part.text
+      if (end - at < text.length || !path.startsWith(text, at)) return -1
+      at += text.length
+      i++
+      continue
+    }
+    if (at === end) return -1
+    const next = parts[i + 1]
+    let valueEnd: number
+    if (next === undefined) valueEnd = end
+    else if (i + 2 === parts.length) {
+      // The literal ends the segment: it is a suffix.
+      valueEnd = end - next.text.length
+      if (valueEnd <= at || !path.startsWith(next.text, valueEnd)) return -1
+    } else {
+      // Parameters are always followed by literal text (the parser refuses adjacent ones).
+      valueEnd = path.indexOf(next.text, at + 1)
+      if (valueEnd < 0 || valueEnd + next.text.length > end) return -1
+    }
+    if (part.regex !== undefined && !part.regex.test(path.slice(at, valueEnd))) return -1
+    bounds[t] = at
+    bounds[t + 1] = valueEnd
+    t += 2
+    at = valueEnd
+    i++
   }
-  if (pos === end) return -1
-  const next = parts[index + 1]
-  if (next === undefined) {
-    if (part.regex !== undefined && !part.regex.test(path.slice(pos, end))) return -1
-    bounds[top] = pos
-    bounds[top + 1] = end
-    return top + 2
-  }
-  // Parameters are always followed by literal text (the parser refuses adjacent parameters).
-  const literal = next.text
-  for (let at = path.indexOf(literal, pos + 1); at >= 0 && at + literal.length <= end; at = path.indexOf(literal, at + 1)) {
-    if (part.regex !== undefined && !part.regex.test(path.slice(pos, at))) continue
-    bounds[top] = pos
-    bounds[top + 1] = at
-    const result = matchSegment(parts, index + 2, path, at + literal.length, end, bounds, top + 2)
-    if (result >= 0) return result
-  }
-  return -1
+  return at === end ? t : -1
 }

@@ -114,14 +114,30 @@ describe('PathRouter matching', () => {
       expect(winner(r, '/va.1/x')).toBeUndefined()
     })
 
-    it('tries later occurrences of the literal when the rest of the segment fails', () => {
-      const r = routerOf('/{name}.json', '/{major:[0-9]+}.{minor:[0-9]+}.x')
+    it('a literal that ends the segment is a suffix; one in the middle stops at its first occurrence', () => {
+      const r = routerOf('/{name}.json', '/{major:[0-9]+}.{minor:[0-9]+}.x', '/{a}.{b}.txt')
       expect(paramsOf(r.match('GET', '/a.json.json'))).toEqual({ name: 'a.json' })
       expect(paramsOf(r.match('GET', '/a.b.json'))).toEqual({ name: 'a.b' })
       expect(paramsOf(r.match('GET', '/1.2.x'))).toEqual({ major: '1', minor: '2' })
+      expect(paramsOf(r.match('GET', '/a.b.c.txt'))).toEqual({ a: 'a', b: 'b.c' })
+      expect(winner(r, '/.json')).toBeUndefined()
     })
 
-    it('a regex parameter followed by literal text skips candidates its regex refuses', () => {
+    it('does not try other splits when a regex refuses the first one', () => {
+      const r = routerOf('/{a:[0-9]+}-{b}')
+      expect(paramsOf(r.match('GET', '/1-x-2'))).toEqual({ a: '1', b: 'x-2' })
+      expect(winner(r, '/x-1-2')).toBeUndefined()
+    })
+
+    it('stays linear on a long segment that almost matches many splits', () => {
+      const r = routerOf('/{a}-{b}-{c}-{d:[0-9]+}')
+      const path = '/' + 'a-'.repeat(4000) + 'x'
+      const started = performance.now()
+      expect(r.match('GET', path)).toEqual({ kind: 'not-found' })
+      expect(performance.now() - started).toBeLessThan(500)
+    })
+
+    it('a regex parameter followed by literal text must accept the value before it', () => {
       const r = routerOf('/{id:[a-z.]+}-{n}')
       expect(paramsOf(r.match('GET', '/a.b-c-1'))).toEqual({ id: 'a.b', n: 'c-1' })
       expect(winner(r, '/a1-2')).toBeUndefined()
