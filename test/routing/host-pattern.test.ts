@@ -82,6 +82,12 @@ describe('compileHostPattern', () => {
     expect(alt('evil.b.com')).toBe(false)
   })
 
+  it('still accepts explicit anchors in a regex', () => {
+    const anchored = compileHostPattern('/^api\\.example\\.com$/')
+    expect(anchored('api.example.com')).toBe(true)
+    expect(anchored('xapi.example.com')).toBe(false)
+  })
+
   it('treats a pattern wrapped in "*" as contains, not a regex', () => {
     expect(matches('*/x/*', 'a/x/b')).toBe(true)
     expect(matches('*/x/*', 'x')).toBe(false)
