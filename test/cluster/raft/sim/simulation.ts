@@ -2,6 +2,7 @@ import { ProposalDroppedError } from '../../../../src/cluster/raft/core/errors.j
 import type { Message } from '../../../../src/cluster/raft/core/messages.js'
 import { randInt, seededRandom, type Random } from '../../../../src/cluster/raft/core/prng.js'
 import { Raft } from '../../../../src/cluster/raft/core/raft.js'
+import { bootstrapLog } from '../../../../src/cluster/raft/core/bootstrap.js'
 import type { ConfChange } from '../../../../src/cluster/raft/core/confchange.js'
 import { MemoryRaftStorage } from '../../../../src/cluster/raft/storage/memory.js'
 import type { Operation } from '../linearizability/checker.js'
@@ -16,6 +17,8 @@ export interface SimOptions {
   steps: number
   /** Milliseconds allowed, after healing, for a leader to emerge and all members to converge. */
   healBudget?: number
+  /** Receives a line per notable event (for debugging a seed). */
+  trace?: (line: string) => void
 }
 
 interface ClientOp {
@@ -91,11 +94,14 @@ export class Simulation {
     this.dupRate = [0, 0.02, 0.1][randInt(this.rng, 0, 3)] ?? 0
     this.maxDelay = [2, 6, 15][randInt(this.rng, 0, 3)] ?? 6
     const skew = this.rng() < 0.5
-    const initial = { voters: this.ids.slice(0, voters), learners: [] as string[] }
+    const founders = bootstrapLog(this.ids.slice(0, voters))
     for (const id of this.ids) {
       const storage = new MemoryRaftStorage()
-      // Nodes outside the initial membership start empty and join through membership changes.
-      void storage.saveConfState(initial.voters.includes(id) ? initial : { voters: [], learners: [] })
+      // Nodes outside the founding membership start empty and join through membership changes.
+      if (this.ids.indexOf(id) < voters) {
+        storage.write(founders.entries, founders.hardState)
+        storage.sync()
+      }
       const node: SimNode = {
         id,
         storage,
@@ -176,6 +182,7 @@ export class Simulation {
           return
         }
         this.stats.delivered++
+        if (this.opts.trace && m.type !== 'heartbeat' && m.type !== 'heartbeatResp') this.trace(`${m.from}->${m.to} ${describe(m)}`)
         to.raft.step(m)
         this.afterEvent(to)
       })
@@ -188,6 +195,11 @@ export class Simulation {
     const r = node.raft
     while (node.alive && r.hasReady()) {
       const rd = r.ready()
+      if (this.opts.trace) {
+        if (rd.softState) this.trace(`${r.id} becomes ${rd.softState.role} t${r.term} lead=${rd.softState.lead} conf=${JSON.stringify(r.members)}`)
+        if (rd.hardState) this.trace(`${r.id} hs t${rd.hardState.term} v=${rd.hardState.vote} c${rd.hardState.commit}`)
+        if (rd.entries.length) this.trace(`${r.id} writes ${rd.entries.map((e) => `${e.index}/${e.term}${e.type[0]}`).join(',')}`)
+      }
       this.checkCommit(node)
       if (rd.softState?.role === 'leader') {
         this.elections++
@@ -264,7 +276,12 @@ export class Simulation {
 
   // ------------------------------------------------------------------ faults
 
+  private trace(line: string): void {
+    this.opts.trace?.(`${this.now} ${line}`)
+  }
+
   private crash(node: SimNode): void {
+    this.trace(`${node.id} CRASH`)
     node.alive = false
     node.crashMidReady = false
     node.storage.crash()
@@ -276,6 +293,7 @@ export class Simulation {
 
   private restart(node: SimNode): void {
     if (node.alive) return
+    this.trace(`${node.id} RESTART`)
     const state = node.storage.loadNow()
     node.raft = this.newRaft(node.id, node.storage)
     node.kv = new KvMachine()
@@ -302,6 +320,7 @@ export class Simulation {
   private nemesis(): void {
     this.at(this.now + randInt(this.rng, 30, 250), () => this.nemesis())
     const action = randInt(this.rng, 0, 10)
+    this.trace(`nemesis ${action}`)
     const alive = [...this.nodes.values()].filter((n) => n.alive)
     switch (action) {
       case 0: {
@@ -368,6 +387,7 @@ export class Simulation {
     if (cs.voters.length > 3) for (const id of cs.voters) options.push({ type: 'remove', node: id })
     const cc = this.pick(options)
     if (!cc) return
+    this.trace(`${l.id} proposes ${cc.type} ${cc.node}`)
     try {
       l.raft.proposeConfChange(cc)
       this.stats.confChanges++
@@ -479,5 +499,26 @@ export class Simulation {
   /** Time of the run, for failure messages. */
   get time(): number {
     return this.now
+  }
+}
+
+function describe(m: Message): string {
+  switch (m.type) {
+    case 'app':
+      return `app t${m.term} prev=${m.index}/${m.logTerm} [${m.entries.map((e) => `${e.index}/${e.term}`).join(',')}] c${m.commit}`
+    case 'appResp':
+      return `appResp t${m.term} i${m.index}${m.reject ? ` REJECT hint ${m.rejectHint}/${m.logTerm}` : ''}`
+    case 'vote':
+    case 'preVote':
+      return `${m.type} t${m.term} last=${m.index}/${m.logTerm}${m.force ? ' force' : ''}`
+    case 'voteResp':
+    case 'preVoteResp':
+      return `${m.type} t${m.term}${m.reject ? ' REJECT' : ' grant'}`
+    case 'snap':
+      return `snap t${m.term} ${m.meta.index}/${m.meta.term} @${m.offset}/${m.total}`
+    case 'snapResp':
+      return `snapResp t${m.term} ${m.index} @${m.offset}`
+    default:
+      return `${m.type} t${m.term}`
   }
 }

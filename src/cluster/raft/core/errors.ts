@@ -1,0 +1,8 @@
+/**
+ * A proposal, read or transfer the core could not accept (no leader, leader transfer in progress,
+ * a membership change already pending, ...). Nothing was changed.
+ * @public
+ */
+export class ProposalDroppedError extends Error {
+  override readonly name = 'ProposalDroppedError'
+}
