@@ -10,7 +10,7 @@ import { MemoryStorage } from './storage/memory.js'
 import type { Storage, StorageOption } from './storage/storage.js'
 
 /**
- * Options of {@link createGateway}.
+ * Options of `createGateway()`.
  * @public
  */
 export interface GatewayOptions {

@@ -1,7 +1,4 @@
-/**
- * Cluster adapters for dgate.
- * @packageDocumentation
- */
+// Cluster adapters for dgate.
 export { standalone } from './standalone.js'
 export type { StandaloneOptions } from './standalone.js'
 export type { ClusterAdapter, ClusterStatus, ClusterMember, ClusterRole, ClusterEvents, StateMachine, ApplyResult } from './adapter.js'

@@ -14,7 +14,7 @@ import { substitute } from './substitute.js'
 export interface GatewayConfig {
   /** The file's content after `${VAR}` substitution. */
   raw: Record<string, unknown>
-  /** The {@link createGateway} options it describes. */
+  /** The `createGateway` options it describes. */
   options: GatewayOptions
 }
 
