@@ -4,13 +4,13 @@ import { kvModel } from './linearizability/kv-model.js'
 import { Simulation } from './sim/simulation.js'
 
 /**
- * Deterministic simulation over many seeds. Budget: RAFT_SEEDS seeds (default 500, split across
- * RAFT_SHARDS test cases) of RAFT_STEPS simulated milliseconds (default 2000). RAFT_SEED=n replays one seed.
- * RAFT_SOAK=1 raises the defaults to 5000 seeds of 10000 steps.
+ * Deterministic simulation over many seeds. Budget: RAFT_SEEDS seeds (default 1500, split across
+ * RAFT_SHARDS test cases) of RAFT_STEPS simulated milliseconds (default 3000). RAFT_SEED=n replays one seed.
+ * RAFT_SOAK=1 raises the defaults to 20000 seeds of 10000 steps.
  */
 const soak = process.env.RAFT_SOAK === '1'
-const seeds = Number(process.env.RAFT_SEEDS ?? (soak ? 5000 : 500))
-const steps = Number(process.env.RAFT_STEPS ?? (soak ? 10_000 : 2000))
+const seeds = Number(process.env.RAFT_SEEDS ?? (soak ? 20_000 : 1500))
+const steps = Number(process.env.RAFT_STEPS ?? (soak ? 10_000 : 3000))
 const firstSeed = Number(process.env.RAFT_FIRST_SEED ?? 1)
 const only = process.env.RAFT_SEED === undefined ? undefined : Number(process.env.RAFT_SEED)
 

@@ -27,6 +27,12 @@ export class Inflights {
     if (n > 0) this.items.splice(0, n)
   }
 
+  /** Frees the oldest message: a heartbeat reply proves the follower is alive, so probe past a lost append. */
+  freeFirstOne(): void {
+    const first = this.items.shift()
+    if (first) this.bytes -= first.bytes
+  }
+
   full(): boolean {
     return this.items.length >= this.maxCount || this.bytes >= this.maxBytes
   }

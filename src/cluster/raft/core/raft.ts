@@ -646,6 +646,8 @@ export class Raft {
     if (!pr) return
     pr.recentActive = true
     if (pr.state === 'probe') pr.probeSent = false
+    // Appends lost in flight would otherwise keep a full window closed forever.
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne()
     if (pr.match < this.log.lastIndex()) this.sendAppend(m.from)
     if (m.context === undefined) return
     const acks = this.readOnly.recvAck(m.from, m.context)

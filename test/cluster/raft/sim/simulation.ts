@@ -60,6 +60,8 @@ const TRAILING = 5
 const CLIENT_TIMEOUT = 150
 const KEYS = ['a', 'b', 'c']
 const CLIENTS = 6
+/** Nemesis actions with repetition as weight: 0 partition, 1 asymmetric, 2 isolate leader, 3 heal, 5 crash, 6 membership, 8 transfer, 9 skew. */
+const NEMESIS = [0, 1, 2, 2, 3, 3, 5, 5, 5, 6, 6, 8, 9]
 
 /**
  * A deterministic simulation of a Raft cluster: real cores, memory storage that loses unsynced
@@ -84,6 +86,8 @@ export class Simulation {
   private readCounter = 0
   readonly stats = { delivered: 0, dropped: 0, crashes: 0, confChanges: 0, snapshots: 0, ticksToLeader: 0 }
   private elections = 0
+  /** Upper bound of the time between faults: some seeds are calm, some stormy. */
+  private readonly nemesisPeriod: number
 
   constructor(readonly opts: SimOptions) {
     this.rng = seededRandom(opts.seed)
@@ -93,6 +97,7 @@ export class Simulation {
     this.dropRate = [0, 0.02, 0.1, 0.25][randInt(this.rng, 0, 4)] ?? 0
     this.dupRate = [0, 0.02, 0.1][randInt(this.rng, 0, 3)] ?? 0
     this.maxDelay = [2, 6, 15][randInt(this.rng, 0, 3)] ?? 6
+    this.nemesisPeriod = [60, 150, 300][randInt(this.rng, 0, 3)] ?? 150
     const skew = this.rng() < 0.5
     const founders = bootstrapLog(this.ids.slice(0, voters))
     for (const id of this.ids) {
@@ -150,6 +155,8 @@ export class Simulation {
     for (; this.now < this.opts.steps; this.now++) this.runEvents()
     this.heal()
     this.checkHealed()
+    // Writes still in flight may or may not take effect: they stay in the history as unknown.
+    for (const op of [...this.pendingOps.values()]) this.timeout(op)
     return {
       seed: this.opts.seed,
       history: this.history,
@@ -318,8 +325,9 @@ export class Simulation {
   }
 
   private nemesis(): void {
-    this.at(this.now + randInt(this.rng, 30, 250), () => this.nemesis())
-    const action = randInt(this.rng, 0, 10)
+    if (this.now >= this.opts.steps) return
+    this.at(this.now + randInt(this.rng, 10, this.nemesisPeriod), () => this.nemesis())
+    const action = NEMESIS[randInt(this.rng, 0, NEMESIS.length)] ?? 3
     this.trace(`nemesis ${action}`)
     const alive = [...this.nodes.values()].filter((n) => n.alive)
     switch (action) {
@@ -354,7 +362,7 @@ export class Simulation {
         if (!n) return
         if (this.rng() < 0.5) n.crashMidReady = true
         else this.crash(n)
-        this.at(this.now + randInt(this.rng, 20, 400), () => this.restart(n))
+        this.at(this.now + randInt(this.rng, 5, 300), () => this.restart(n))
         return
       }
       case 6:
