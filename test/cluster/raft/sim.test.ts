@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { checkLinearizable } from './linearizability/checker.js'
-import { kvModel } from './linearizability/kv-model.js'
+import { describeKvOp, kvModel } from './linearizability/kv-model.js'
 import { Simulation } from './sim/simulation.js'
 
 /**
  * Deterministic simulation over many seeds. Budget: RAFT_SEEDS seeds (default 1500, split across
- * RAFT_SHARDS test cases) of RAFT_STEPS simulated milliseconds (default 3000). RAFT_SEED=n replays one seed.
+ * four test cases) of RAFT_STEPS simulated milliseconds (default 3000), from RAFT_FIRST_SEED
+ * (default 1). RAFT_SEED=n replays one seed.
  * RAFT_SOAK=1 raises the defaults to 20000 seeds of 10000 steps.
  */
 const soak = process.env.RAFT_SOAK === '1'
@@ -25,7 +26,10 @@ function runSeed(seed: number): { acked: number; ops: number } {
   }
   const lin = checkLinearizable(kvModel, result.history)
   if (!lin.ok) {
-    throw new Error(`seed ${seed}: history of key ${lin.partition} (${lin.operations} ops) is not linearizable\nreplay: RAFT_SEED=${seed} RAFT_STEPS=${steps} npx vitest run test/cluster/raft/sim.test.ts`)
+    const ops = result.history.filter((o) => o.input.key === lin.partition).sort((a, b) => a.call - b.call)
+    throw new Error(
+      `seed ${seed}: history of key ${lin.partition} (${lin.operations} ops) is not linearizable:\n${ops.map(describeKvOp).join('\n')}\nreplay: RAFT_SEED=${seed} RAFT_STEPS=${steps} npx vitest run test/cluster/raft/sim.test.ts`,
+    )
   }
   return { acked: result.acked, ops: result.history.length }
 }
