@@ -5,8 +5,8 @@ import type { Raft } from '../../../src/cluster/raft/core/raft.js'
 import { bytes, drain, Net, newRaft, text } from './harness.js'
 
 const three = ['1', '2', '3']
-const ofType = <T extends Message['type']>(msgs: Message[], t: T): Extract<Message, { type: T }>[] =>
-  msgs.filter((m): m is Extract<Message, { type: T }> => m.type === t)
+const ofType = <T extends Message['type']>(msgs: Message[], t: T): (Message & { type: T })[] =>
+  msgs.filter((m): m is Message & { type: T } => m.type === t)
 
 function cluster(ids: string[], opts: Parameters<typeof newRaft>[2] = {}, voters = ids): Net {
   return new Net(ids.map((id) => newRaft(id, voters, opts)))

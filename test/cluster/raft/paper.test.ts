@@ -14,8 +14,8 @@ const three = ['1', '2', '3']
 const app = (from: string, to: string, term: number, index: number, logTerm: number, entries: Entry[], commit: number): AppendMessage => ({
   type: 'app', from, to, term, index, logTerm, entries, commit,
 })
-const ofType = <T extends Message['type']>(msgs: Message[], t: T): Extract<Message, { type: T }>[] =>
-  msgs.filter((m): m is Extract<Message, { type: T }> => m.type === t)
+const ofType = <T extends Message['type']>(msgs: Message[], t: T): (Message & { type: T })[] =>
+  msgs.filter((m): m is Message & { type: T } => m.type === t)
 
 /** Makes `r` leader of `peers` by granting votes, then has every follower acknowledge the no-op. */
 function makeLeader(r: Raft, peers: string[]): void {
