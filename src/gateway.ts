@@ -1,6 +1,8 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ClusterAdapter } from './cluster/adapter.js'
 import { standalone } from './cluster/standalone.js'
 import { DGateError } from './errors.js'
+import { DataPlane, type Next, type ProxyOptions } from './proxy/proxy.js'
 import type { Snapshot } from './state/snapshot.js'
 import { documentApi, namespaceApi, resourceApi, type DocumentApi, type NamespaceApi, type ResourceApi, type ResourceContext } from './state/resource-api.js'
 import { seedChanges, type GatewayResources } from './state/seed.js'
@@ -24,6 +26,8 @@ export interface GatewayOptions {
   disableDefaultNamespace?: boolean
   /** Standalone only: snapshot and compact the log after this many changes (default 10 000). */
   snapshotEvery?: number
+  /** Data plane settings. */
+  proxy?: ProxyOptions
 }
 
 /**
@@ -43,6 +47,11 @@ export interface Gateway {
   readonly snapshot: Snapshot
   /** The cluster adapter in use. */
   readonly cluster: ClusterAdapter
+  /**
+   * The `http.Server` request listener. With `next` it is Connect/Express middleware: requests that no route
+   * serves (no namespace, path or method) are passed on.
+   */
+  readonly handler: (req: IncomingMessage, res: ServerResponse, next?: Next) => void
   /** Calls `listener` after every applied change; returns the unsubscribe function. */
   subscribe(listener: StateListener): () => void
   /** Waits for in-flight changes, then releases storage and the cluster. Safe to call twice. */
@@ -71,6 +80,8 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     throw error
   }
   const ctx: ResourceContext = { cluster, snapshot: () => state.current, defaultNamespace, now: () => new Date().toISOString() }
+  const proxy = new DataPlane(state.current, options.proxy)
+  state.subscribe((change, snapshot) => proxy.update(snapshot, change === null || change.kind === 'service'))
   let closing: Promise<void> | undefined
   return {
     namespaces: namespaceApi(ctx),
@@ -85,8 +96,13 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       return state.current
     },
     cluster,
+    handler: (req, res, next) => proxy.handle(req, res, next),
     subscribe: (listener) => state.subscribe(listener),
-    close: () => (closing ??= cluster.close()),
+    close: () =>
+      (closing ??= (async () => {
+        await proxy.drained()
+        await Promise.all([cluster.close(), proxy.close()])
+      })()),
   }
 }
 

@@ -1,0 +1,115 @@
+/**
+ * Header rules of the proxy (RFC 9110 section 7.6.1): hop-by-hop headers never cross us, forwarding headers are
+ * ours to set, and client-sent forwarding headers are trusted only from configured proxies.
+ */
+
+/** Connection-specific headers that a proxy must not forward, in either direction. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'])
+
+/** Forwarding headers a client could forge; kept only when the client is a trusted proxy. */
+const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'forwarded'])
+
+/** Facts about the inbound request that the upstream request's headers are built from. */
+export interface ForwardInfo {
+  /** The peer's address (the socket's). */
+  remoteAddress: string
+  /** The peer is a configured trusted proxy: its forwarding headers are kept and extended. */
+  trusted: boolean
+  proto: 'http' | 'https'
+  /** `host[:port]` to send upstream as Host. */
+  host: string
+  /** The inbound Host, for X-Forwarded-Host. */
+  inboundHost: string
+  /** Identification headers for the upstream, or undefined when the service hides them. */
+  dgate: { namespace: string; route: string; service: string } | undefined
+  /** For upgrade requests: the Upgrade value to forward (e.g. `websocket`). */
+  upgrade?: string
+}
+
+/**
+ * Builds the upstream request's headers as a flat `[name, value, …]` list (what undici takes without copying)
+ * from the inbound raw headers.
+ */
+export function upstreamRequestHeaders(raw: readonly string[], info: ForwardInfo): string[] {
+  const named = connectionTokens(raw)
+  const out: string[] = []
+  let forwardedFor: string | undefined
+  let forwardedHost: string | undefined
+  let forwardedProto: string | undefined
+  let realIp: string | undefined
+  let trailers = false
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    const value = raw[i + 1]!
+    const lower = name.toLowerCase()
+    if (lower === 'host' || (named !== undefined && named.has(lower)) || lower.startsWith('x-dgate-')) continue
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'te' && /(?:^|,)\s*trailers\s*(?:;|,|$)/i.test(value)) trailers = true
+      continue
+    }
+    if (FORWARDING.has(lower)) {
+      if (!info.trusted) continue
+      if (lower === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`
+      else if (lower === 'x-forwarded-host') forwardedHost ??= value
+      else if (lower === 'x-forwarded-proto') forwardedProto ??= value
+      else if (lower === 'x-real-ip') realIp ??= value
+      else out.push(name, value)
+      continue
+    }
+    out.push(name, value)
+  }
+  out.push('host', info.host)
+  out.push('x-forwarded-for', forwardedFor === undefined ? info.remoteAddress : `${forwardedFor}, ${info.remoteAddress}`)
+  out.push('x-forwarded-host', forwardedHost ?? info.inboundHost)
+  out.push('x-forwarded-proto', forwardedProto ?? info.proto)
+  out.push('x-real-ip', realIp ?? firstAddress(forwardedFor) ?? info.remoteAddress)
+  if (trailers) out.push('te', 'trailers')
+  if (info.upgrade !== undefined) out.push('connection', 'upgrade', 'upgrade', info.upgrade)
+  if (info.dgate) out.push('via', '1.1 dgate', 'x-dgate-namespace', info.dgate.namespace, 'x-dgate-route', info.dgate.route, 'x-dgate-service', info.dgate.service)
+  return out
+}
+
+/** Headers named in `Connection` are hop-by-hop for this message only. */
+function connectionTokens(raw: readonly string[]): Set<string> | undefined {
+  let tokens: Set<string> | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length !== 10 || raw[i]!.toLowerCase() !== 'connection') continue
+    for (const token of raw[i + 1]!.split(',')) {
+      const t = token.trim().toLowerCase()
+      if (t) (tokens ??= new Set()).add(t)
+    }
+  }
+  return tokens
+}
+
+function firstAddress(list: string | undefined): string | undefined {
+  if (list === undefined) return undefined
+  const comma = list.indexOf(',')
+  const first = (comma < 0 ? list : list.slice(0, comma)).trim()
+  return first === '' ? undefined : first
+}
+
+/**
+ * The client response's headers as a flat list for `writeHead`: the upstream's, minus hop-by-hop ones, plus `Via`
+ * (unless hidden) and the global headers, which replace upstream headers of the same name.
+ */
+export function clientResponseHeaders(upstream: Readonly<Record<string, string | string[] | undefined>>, via: boolean, globalHeaders: readonly (readonly [string, string])[], upgrade = false): string[] {
+  const out: string[] = []
+  const named = upstream.connection === undefined ? undefined : connectionTokens(['connection', String(upstream.connection)])
+  for (const name in upstream) {
+    const value = upstream[name]
+    if (value === undefined) continue
+    if (HOP_BY_HOP.has(name) && !(upgrade && (name === 'connection' || name === 'upgrade'))) {
+      // `Trailer` announces trailers we do forward; keep it.
+      if (name !== 'trailer') continue
+    }
+    if (named !== undefined && named.has(name) && !upgrade) continue
+    if (via && name === 'via') continue
+    if (globalHeaders.length > 0 && globalHeaders.some(([g]) => g === name)) continue
+    if (typeof value === 'string') out.push(name, value)
+    else for (const v of value) out.push(name, v)
+  }
+  if (via) out.push('via', upstream.via === undefined ? '1.1 dgate' : `${String(upstream.via)}, 1.1 dgate`)
+  for (const [name, value] of globalHeaders) out.push(name, value)
+  return out
+}

@@ -1,0 +1,241 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { BlockList, isIP } from 'node:net'
+import type { TLSSocket } from 'node:tls'
+import type { Route } from '../resources/route.js'
+import type { Service } from '../resources/service.js'
+import { hostFromHeader } from '../routing/host-header.js'
+import type { Snapshot } from '../state/snapshot.js'
+import { Forward, type ForwardPlan } from './forward.js'
+import { sendError } from './respond.js'
+import { RouteTable } from './route-table.js'
+import { Upstreams, poolKey } from './upstreams.js'
+
+/**
+ * Options of the data plane.
+ * @public
+ */
+export interface ProxyOptions {
+  /** Peers (IPs or CIDRs) whose X-Forwarded-* and X-Real-IP headers are kept and extended; others' are replaced. */
+  trustedProxies?: string[]
+  /** Headers set on every proxied response (replacing the upstream's of the same name). */
+  globalHeaders?: Record<string, string>
+  /** Refuse upstreams that resolve to loopback, private, link-local or cloud-metadata addresses. Default false. */
+  disablePrivateIps?: boolean
+  /** Largest request body accepted, in bytes (413 above it). Default 64 MiB. */
+  maxBodySize?: number
+  /** Most connections per upstream origin. Default 256. */
+  connectionsPerOrigin?: number
+  /** Idle time before an upstream keep-alive connection is closed, in ms. Default 4000. */
+  upstreamKeepAliveTimeout?: number
+}
+
+/** The function Express and Connect pass to continue with the next middleware. */
+export type Next = (error?: unknown) => void
+
+const BODYLESS_LENGTH = '0'
+
+/**
+ * The data plane: routes each request through the current route table and forwards it upstream.
+ * The table is replaced as a whole when state changes; a request uses the table it started with.
+ */
+export class DataPlane {
+  #table: RouteTable
+  readonly #upstreams: Upstreams
+  readonly #trusted: BlockList | undefined
+  readonly #globalHeaders: (readonly [string, string])[]
+  readonly #maxBodySize: number
+  readonly #roundRobin = new WeakMap<Service, { next: number; urls: URL[] }>()
+  #inFlight = 0
+  #pruneTimer: NodeJS.Timeout | undefined
+  #idle: (() => void) | undefined
+
+  constructor(snapshot: Snapshot, options: ProxyOptions = {}) {
+    this.#table = RouteTable.build(snapshot)
+    this.#upstreams = new Upstreams({
+      disablePrivateIps: options.disablePrivateIps ?? false,
+      connectionsPerOrigin: options.connectionsPerOrigin ?? 256,
+      keepAliveTimeout: options.upstreamKeepAliveTimeout ?? 4000,
+    })
+    this.#trusted = trustList(options.trustedProxies ?? [])
+    this.#globalHeaders = Object.entries(options.globalHeaders ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const)
+    this.#maxBodySize = options.maxBodySize ?? 64 * 1024 * 1024
+  }
+
+  /**
+   * Swaps in the tables for a new snapshot. When services changed, pools no service uses any more are closed a
+   * little later, once per burst of changes (a bulk load must not scan every service per change).
+   */
+  update(snapshot: Snapshot, servicesChanged: boolean): void {
+    this.#table = RouteTable.build(snapshot, this.#table)
+    if (servicesChanged && !this.#pruneTimer) {
+      this.#pruneTimer = setTimeout(() => {
+        this.#pruneTimer = undefined
+        this.#pruneUpstreams()
+      }, 1000)
+      this.#pruneTimer.unref()
+    }
+  }
+
+  #pruneUpstreams(): void {
+    const used = new Set<string>()
+    for (const service of this.#table.snapshot.list('service')) for (const url of this.#urls(service).urls) used.add(poolKey(url, service))
+    this.#upstreams.prune(used)
+  }
+
+  get table(): RouteTable {
+    return this.#table
+  }
+
+  /** Requests being proxied right now. */
+  get inFlight(): number {
+    return this.#inFlight
+  }
+
+  /** Resolves when no request is in flight. */
+  drained(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const previous = this.#idle
+      this.#idle = () => {
+        previous?.()
+        resolve()
+      }
+    })
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.#pruneTimer)
+    await this.#upstreams.close()
+  }
+
+  /** The `http.Server` request listener; with `next`, Connect/Express middleware that passes on unrouted requests. */
+  handle(req: IncomingMessage, res: ServerResponse, next?: Next): void {
+    const table = this.#table
+    const hostHeader = req.headers.host
+    const host = hostHeader === undefined ? '' : hostFromHeader(hostHeader)
+    if (host === undefined) return sendError(res, 400, 'malformed Host header')
+    const url = req.url ?? ''
+    if (url.charCodeAt(0) !== 47) return sendError(res, 400, 'request target must be a path starting with "/"')
+    const q = url.indexOf('?')
+    const path = q < 0 ? url : url.slice(0, q)
+    const namespace = table.namespaceFor(host)
+    if (namespace === undefined) return next ? next() : sendError(res, 404, 'not found')
+    const match = table.match(namespace, req.method!, path)
+    if (match.kind !== 'found') {
+      if (next) return next()
+      if (match.kind === 'not-found') return sendError(res, 404, 'not found')
+      return sendError(res, 405, 'method not allowed', ['allow', match.allow.join(', ')])
+    }
+    const route = match.value.route
+    if (route.service === undefined) return sendError(res, 501, 'route has no service and no request handler')
+    const service = table.snapshot.get('service', namespace, route.service)!
+    const length = req.headers['content-length']
+    const hasBody = (length !== undefined && length !== BODYLESS_LENGTH) || req.headers['transfer-encoding'] !== undefined
+    if (hasBody && !this.#withinBodyLimit(req, res, length)) return
+
+    const upstream = this.#pickUpstream(service)
+    const plan: ForwardPlan = {
+      route,
+      namespace,
+      service,
+      upstream,
+      target: rewrite(upstream, route, match.pattern, path, match.restStart, service.disableQueryParams || q < 0 ? '' : url.slice(q + 1)),
+      info: {
+        remoteAddress: plainAddress(req.socket.remoteAddress),
+        trusted: this.#isTrusted(req.socket.remoteAddress),
+        proto: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
+        host: route.preserveHost && hostHeader !== undefined ? hostHeader : upstream.host,
+        inboundHost: hostHeader ?? '',
+        dgate: service.hideDGateHeaders ? undefined : { namespace, route: route.name, service: service.name },
+      },
+      via: !service.hideDGateHeaders,
+      globalHeaders: this.#globalHeaders,
+      hasBody,
+      bodyLimit: hasBody && length === undefined ? this.#maxBodySize : undefined,
+    }
+    this.#track(res)
+    try {
+      new Forward(req, res, plan, this.#upstreams).start()
+    } catch {
+      sendError(res, 502, 'upstream unavailable')
+    }
+  }
+
+  /** 413 for a declared length over the limit (a chunked body is counted as it streams, in Forward). */
+  #withinBodyLimit(req: IncomingMessage, res: ServerResponse, length: string | undefined): boolean {
+    if (length === undefined || Number(length) <= this.#maxBodySize) return true
+    sendError(res, 413, `request body is larger than ${this.#maxBodySize} bytes`, ['connection', 'close'])
+    req.resume()
+    return false
+  }
+
+  #pickUpstream(service: Service): URL {
+    const rr = this.#urls(service)
+    const url = rr.urls[rr.next % rr.urls.length]!
+    rr.next = (rr.next + 1) % rr.urls.length
+    return url
+  }
+
+  #urls(service: Service): { next: number; urls: URL[] } {
+    let rr = this.#roundRobin.get(service)
+    if (!rr) this.#roundRobin.set(service, (rr = { next: 0, urls: service.urls.map((u) => new URL(u)) }))
+    return rr
+  }
+
+  #isTrusted(address: string | undefined): boolean {
+    if (!this.#trusted || address === undefined) return false
+    const plain = plainAddress(address)
+    return this.#trusted.check(plain, isIP(plain) === 6 ? 'ipv6' : 'ipv4')
+  }
+
+  #track(res: ServerResponse): void {
+    this.#inFlight++
+    res.once('close', this.#release)
+  }
+
+  readonly #release = (): void => {
+    if (--this.#inFlight === 0 && this.#idle) {
+      const idle = this.#idle
+      this.#idle = undefined
+      idle()
+    }
+  }
+}
+
+/**
+ * The upstream path and query: the service URL's path, then the request path (or, with `stripPath`, what the
+ * catch-all matched; nothing for a pattern without one), then the service URL's query and the client's.
+ */
+export function rewrite(upstream: URL, route: Route, pattern: string, path: string, restStart: number, clientQuery: string): string {
+  const base = upstream.pathname.endsWith('/') ? upstream.pathname.slice(0, -1) : upstream.pathname
+  let tail = path
+  if (route.stripPath) tail = pattern.endsWith('*') ? `/${path.slice(restStart)}` : ''
+  let target = base + tail
+  if (target === '') target = '/'
+  const serviceQuery = upstream.search.length > 1 ? upstream.search.slice(1) : ''
+  const query = serviceQuery && clientQuery ? `${serviceQuery}&${clientQuery}` : serviceQuery || clientQuery
+  return query ? `${target}?${query}` : target
+}
+
+function plainAddress(address: string | undefined): string {
+  if (address === undefined) return ''
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+}
+
+function trustList(entries: readonly string[]): BlockList | undefined {
+  if (entries.length === 0) return undefined
+  const list = new BlockList()
+  for (const entry of entries) {
+    const [address = '', bits] = entry.split('/')
+    const family = isIP(address)
+    if (family === 0) throw new TypeError(`proxy.trustedProxies: "${entry}" is not an IP address or CIDR`)
+    const type = family === 6 ? 'ipv6' : 'ipv4'
+    if (bits === undefined) list.addAddress(address, type)
+    else {
+      const prefix = Number(bits)
+      if (!Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) throw new TypeError(`proxy.trustedProxies: "${entry}" has an invalid prefix length`)
+      list.addSubnet(address, prefix, type)
+    }
+  }
+  return list
+}
