@@ -5,7 +5,9 @@ import type { Route } from '../resources/route.js'
 import type { Service } from '../resources/service.js'
 import { hostFromHeader } from '../routing/host-header.js'
 import type { Snapshot } from '../state/snapshot.js'
+import type { Dispatcher } from 'undici'
 import { Forward, type ForwardPlan } from './forward.js'
+import type { ForwardInfo } from './headers.js'
 import { sendError } from './respond.js'
 import { RouteTable } from './route-table.js'
 import { Upstreams, poolKey } from './upstreams.js'
@@ -33,6 +35,18 @@ export interface ProxyOptions {
 export type Next = (error?: unknown) => void
 
 const BODYLESS_LENGTH = '0'
+
+/** Why a request is not forwarded: the answer to give. `unrouted` ones go to `next` when embedded. */
+export class Refusal {
+  constructor(
+    readonly status: number,
+    readonly message: string,
+    readonly headers?: readonly string[],
+    readonly unrouted = false,
+  ) {}
+}
+
+const NOT_ROUTED = new Refusal(404, 'not found', undefined, true)
 
 /**
  * The data plane: routes each request through the current route table and forwards it upstream.
@@ -110,54 +124,66 @@ export class DataPlane {
 
   /** The `http.Server` request listener; with `next`, Connect/Express middleware that passes on unrouted requests. */
   handle(req: IncomingMessage, res: ServerResponse, next?: Next): void {
-    const table = this.#table
-    const hostHeader = req.headers.host
-    const host = hostHeader === undefined ? '' : hostFromHeader(hostHeader)
-    if (host === undefined) return sendError(res, 400, 'malformed Host header')
-    const url = req.url ?? ''
-    if (url.charCodeAt(0) !== 47) return sendError(res, 400, 'request target must be a path starting with "/"')
-    const q = url.indexOf('?')
-    const path = q < 0 ? url : url.slice(0, q)
-    const namespace = table.namespaceFor(host)
-    if (namespace === undefined) return next ? next() : sendError(res, 404, 'not found')
-    const match = table.match(namespace, req.method!, path)
-    if (match.kind !== 'found') {
-      if (next) return next()
-      if (match.kind === 'not-found') return sendError(res, 404, 'not found')
-      return sendError(res, 405, 'method not allowed', ['allow', match.allow.join(', ')])
+    const plan = this.plan(req)
+    if (plan instanceof Refusal) {
+      if (plan.unrouted && next) return next()
+      return sendError(res, plan.status, plan.message, plan.headers)
     }
-    const route = match.value.route
-    if (route.service === undefined) return sendError(res, 501, 'route has no service and no request handler')
-    const service = table.snapshot.get('service', namespace, route.service)!
-    const length = req.headers['content-length']
-    const hasBody = (length !== undefined && length !== BODYLESS_LENGTH) || req.headers['transfer-encoding'] !== undefined
-    if (hasBody && !this.#withinBodyLimit(req, res, length)) return
-
-    const upstream = this.#pickUpstream(service)
-    const plan: ForwardPlan = {
-      route,
-      namespace,
-      service,
-      upstream,
-      target: rewrite(upstream, route, match.pattern, path, match.restStart, service.disableQueryParams || q < 0 ? '' : url.slice(q + 1)),
-      info: {
-        remoteAddress: plainAddress(req.socket.remoteAddress),
-        trusted: this.#isTrusted(req.socket.remoteAddress),
-        proto: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
-        host: route.preserveHost && hostHeader !== undefined ? hostHeader : upstream.host,
-        inboundHost: hostHeader ?? '',
-        dgate: service.hideDGateHeaders ? undefined : { namespace, route: route.name, service: service.name },
-      },
-      via: !service.hideDGateHeaders,
-      globalHeaders: this.#globalHeaders,
-      hasBody,
-      bodyLimit: hasBody && length === undefined ? this.#maxBodySize : undefined,
-    }
+    if (plan.hasBody && !this.#withinBodyLimit(req, res, req.headers['content-length'])) return
     this.#track(res)
     try {
       new Forward(req, res, plan, this.#upstreams).start()
     } catch {
       sendError(res, 502, 'upstream unavailable')
+    }
+  }
+
+  /** The pool for a planned upstream (shared with ordinary requests). */
+  pool(plan: ForwardPlan): Dispatcher {
+    return this.#upstreams.pool(plan.upstream, plan.service)
+  }
+
+  /** Routes a request through the current table: how to forward it, or why not. */
+  plan(req: IncomingMessage, upgrade?: string): ForwardPlan | Refusal {
+    const table = this.#table
+    const hostHeader = req.headers.host
+    const host = hostHeader === undefined ? '' : hostFromHeader(hostHeader)
+    if (host === undefined) return new Refusal(400, 'malformed Host header')
+    const url = req.url ?? ''
+    if (url.charCodeAt(0) !== 47) return new Refusal(400, 'request target must be a path starting with "/"')
+    const q = url.indexOf('?')
+    const path = q < 0 ? url : url.slice(0, q)
+    const namespace = table.namespaceFor(host)
+    if (namespace === undefined) return NOT_ROUTED
+    const match = table.match(namespace, req.method!, path)
+    if (match.kind === 'not-found') return NOT_ROUTED
+    if (match.kind === 'method-not-allowed') return new Refusal(405, 'method not allowed', ['allow', match.allow.join(', ')], true)
+    const route = match.value.route
+    if (route.service === undefined) return new Refusal(501, 'route has no service and no request handler')
+    const service = table.snapshot.get('service', namespace, route.service)!
+    const length = req.headers['content-length']
+    const hasBody = (length !== undefined && length !== BODYLESS_LENGTH) || req.headers['transfer-encoding'] !== undefined
+    const upstream = this.#pickUpstream(service)
+    const info: ForwardInfo = {
+      remoteAddress: plainAddress(req.socket.remoteAddress),
+      trusted: this.#isTrusted(req.socket.remoteAddress),
+      proto: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
+      host: route.preserveHost && hostHeader !== undefined ? hostHeader : upstream.host,
+      inboundHost: hostHeader ?? '',
+      dgate: service.hideDGateHeaders ? undefined : { namespace, route: route.name, service: service.name },
+    }
+    if (upgrade !== undefined) info.upgrade = upgrade
+    return {
+      route,
+      namespace,
+      service,
+      upstream,
+      target: rewrite(upstream, route, match.pattern, path, match.restStart, service.disableQueryParams || q < 0 ? '' : url.slice(q + 1)),
+      info,
+      via: !service.hideDGateHeaders,
+      globalHeaders: this.#globalHeaders,
+      hasBody,
+      bodyLimit: hasBody && length === undefined ? this.#maxBodySize : undefined,
     }
   }
 
