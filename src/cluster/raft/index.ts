@@ -1,0 +1,6 @@
+export { RaftCluster, raftCluster, type RaftClusterOptions } from './driver.js'
+export type { RaftStorage } from './storage/types.js'
+export { MemoryRaftStorage } from './storage/memory.js'
+export type { RaftTransport } from './transport/types.js'
+export { MemoryNetwork, MemoryTransport } from './transport/memory.js'
+export * from './core/index.js'
