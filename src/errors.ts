@@ -5,6 +5,7 @@
 export class DGateError extends Error {
   /** HTTP status that best describes the error. */
   readonly status: number
+  /** Subclasses pass the HTTP status that fits, e.g. 409 for a conflict. */
   constructor(message: string, status: number) {
     super(message)
     this.name = new.target.name
@@ -35,6 +36,7 @@ export class ValidationError extends DGateError {
   readonly resourceName: string | undefined
   /** Every issue found; the message describes the first. */
   readonly issues: readonly FieldIssue[]
+  /** Builds the message from `kind`, `resourceName` and the first issue. */
   constructor(kind: string, resourceName: string | undefined, issues: readonly FieldIssue[]) {
     const first = issues[0] ?? { field: '', reason: 'is invalid' }
     super(`${describe(kind, resourceName)}: ${first.field ? `${first.field} ` : ''}${first.reason}`, 400)

@@ -44,8 +44,11 @@ export type ClusterRole = 'standalone' | 'leader' | 'follower' | 'candidate' | '
  * @public
  */
 export interface ClusterMember {
+  /** The node id, unique in the cluster. */
   id: string
+  /** Where other nodes reach it, when known. */
   address?: string
+  /** Whether it votes and counts toward the commit quorum (learners and edges do not). */
   voter: boolean
   /** Highest log index known to be stored on that member (leader's view), when known. */
   matchIndex?: number
@@ -56,12 +59,19 @@ export interface ClusterMember {
  * @public
  */
 export interface ClusterStatus {
+  /** This node's role. */
   role: ClusterRole
+  /** This node's id. */
   id: string
+  /** The leader's id; absent while there is none. */
   leader?: string
+  /** The current election term (0 when standalone). */
   term: number
+  /** The highest log index known to be committed. */
   commitIndex: number
+  /** The highest log index applied to this node's state; at most `commitIndex`. */
   appliedIndex: number
+  /** Every known member, this node included. */
   members: ClusterMember[]
 }
 
@@ -91,7 +101,9 @@ export interface ClusterAdapter {
   propose(change: Change): Promise<{ index: number }>
   /** Resolves once local state reflects every change committed before the call (linearizable read point). */
   barrier(): Promise<void>
+  /** A point-in-time view of this node and its cluster. */
   status(): ClusterStatus
+  /** Calls `fn` on every `event`; returns the unsubscribe function. */
   on<E extends keyof ClusterEvents>(event: E, fn: ClusterEvents[E]): () => void
   /** Stops, flushing and releasing everything. Safe to call twice. */
   close(): Promise<void>

@@ -14,11 +14,17 @@ export type CollectionVisibility = 'public' | 'private'
  * @public
  */
 export interface Collection {
+  /** Unique name in the namespace. */
   name: string
+  /** The namespace it belongs to. */
   namespace: string
+  /** JSON Schema that every document's `data` satisfies; `{}` accepts any JSON. */
   schema: JsonSchema
+  /** `'private'` hides the documents from the admin API's document reads; modules still see them. */
   visibility: CollectionVisibility
+  /** Always `'document'`, DGate's only collection type. */
   type: 'document'
+  /** Free-form labels. */
   tags: string[]
 }
 
@@ -27,11 +33,17 @@ export interface Collection {
  * @public
  */
 export interface CollectionSpec {
+  /** 1 to 128 characters of letters, digits, `.`, `_` or `-`; unique in the namespace. */
   name: string
+  /** Namespace to put it in; defaults to `default`, and is required when the default namespace is disabled. */
   namespace?: string
+  /** JSON Schema for the documents (default `{}`: any JSON). Refused if existing documents would no longer satisfy it. */
   schema?: JsonSchema
+  /** `'private'` hides the documents from the admin API's document reads (default `'public'`). */
   visibility?: CollectionVisibility
+  /** Only `'document'`, the default. */
   type?: 'document'
+  /** Free-form labels: up to 64 strings of 1 to 256 characters (default none). */
   tags?: string[]
 }
 

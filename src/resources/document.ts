@@ -13,11 +13,17 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * @public
  */
 export interface Document {
+  /** Unique in the collection; same syntax as resource names. */
   id: string
+  /** The namespace of its collection. */
   namespace: string
+  /** The collection it belongs to. */
   collection: string
+  /** The content, valid against the collection's schema. */
   data: JsonValue
+  /** When the document was first written (ISO 8601, set by the server; kept when it is replaced). */
   createdAt: string
+  /** When the document was last written (ISO 8601, set by the server). */
   updatedAt: string
 }
 
@@ -26,9 +32,13 @@ export interface Document {
  * @public
  */
 export interface DocumentSpec {
+  /** 1 to 128 characters of letters, digits, `.`, `_` or `-`; unique in the collection. */
   id: string
+  /** Namespace to put it in; defaults to `default`, and is required when the default namespace is disabled. */
   namespace?: string
+  /** The collection to store it in; must exist in the namespace. */
   collection: string
+  /** Plain JSON (no functions, cycles, `undefined` or non-finite numbers), at most 1 MiB serialized, valid against the collection's schema. */
   data: JsonValue
 }
 

@@ -11,14 +11,19 @@ import { Name, Tags } from './fields.js'
  * @public
  */
 export interface Domain {
+  /** Unique name in the namespace. */
   name: string
+  /** The namespace that requests for matching hosts are routed to. */
   namespace: string
+  /** Host patterns, matched case-insensitively without the port: `*` any, `*x` suffix, `x*` prefix, `*x*` contains, `/re/` a whole-host regular expression, otherwise exact. */
   patterns: string[]
+  /** Domains are tried highest priority first (ties by name); the first with a matching pattern wins. */
   priority: number
   /** PEM certificate chain. */
   cert?: string
   /** PEM private key. Never returned by reads. */
   key?: string
+  /** Free-form labels. */
   tags: string[]
 }
 
@@ -33,12 +38,19 @@ export type DomainInfo = Omit<Domain, 'key'>
  * @public
  */
 export interface DomainSpec {
+  /** 1 to 128 characters of letters, digits, `.`, `_` or `-`; unique in the namespace. */
   name: string
+  /** Namespace to put it in; defaults to `default`, and is required when the default namespace is disabled. */
   namespace?: string
+  /** 1 to 256 host patterns (see `Domain.patterns`), checked on write. */
   patterns: string[]
+  /** Integer from -1000000 to 1000000; higher is tried first (default 0). */
   priority?: number
+  /** PEM certificate chain; requires `key`. */
   cert?: string
+  /** PEM private key matching `cert`. Write-only: reads never return it. */
   key?: string
+  /** Free-form labels: up to 64 strings of 1 to 256 characters (default none). */
   tags?: string[]
 }
 

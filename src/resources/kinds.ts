@@ -21,13 +21,21 @@ import { serviceKind } from './service.js'
  * @public
  */
 export interface ResourceTypes {
+  /** A stored namespace. */
   namespace: Namespace
+  /** A stored domain. */
   domain: Domain
+  /** A stored service. */
   service: Service
+  /** A stored route. */
   route: Route
+  /** A stored module. */
   module: Module
+  /** A stored collection. */
   collection: Collection
+  /** A stored document. */
   document: Document
+  /** A stored secret, data included. */
   secret: Secret
 }
 
@@ -36,13 +44,21 @@ export interface ResourceTypes {
  * @public
  */
 export interface ResourceSpecs {
+  /** Input for a namespace. */
   namespace: NamespaceSpec
+  /** Input for a domain. */
   domain: DomainSpec
+  /** Input for a service. */
   service: ServiceSpec
+  /** Input for a route. */
   route: RouteSpec
+  /** Input for a module. */
   module: ModuleSpec
+  /** Input for a collection. */
   collection: CollectionSpec
+  /** Input for a document. */
   document: DocumentSpec
+  /** Input for a secret. */
   secret: SecretSpec
 }
 

@@ -13,11 +13,15 @@ export type ModuleType = 'typescript' | 'javascript'
  * @public
  */
 export interface Module {
+  /** Unique name in the namespace; other modules of a route import it by this name. */
   name: string
+  /** The namespace it belongs to. */
   namespace: string
   /** Source text. */
   payload: string
+  /** The language of `payload`. */
   moduleType: ModuleType
+  /** Free-form labels. */
   tags: string[]
 }
 
@@ -26,10 +30,15 @@ export interface Module {
  * @public
  */
 export interface ModuleSpec {
+  /** 1 to 128 characters of letters, digits, `.`, `_` or `-`; unique in the namespace. */
   name: string
+  /** Namespace to put it in; defaults to `default`, and is required when the default namespace is disabled. */
   namespace?: string
+  /** Source text of 1 to 1048576 characters. */
   payload: string
+  /** The language of `payload` (default `'typescript'`). */
   moduleType?: ModuleType
+  /** Free-form labels: up to 64 strings of 1 to 256 characters (default none). */
   tags?: string[]
 }
 

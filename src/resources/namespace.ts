@@ -7,7 +7,9 @@ import { Name, Tags } from './fields.js'
  * @public
  */
 export interface Namespace {
+  /** Unique name. */
   name: string
+  /** Free-form labels. */
   tags: string[]
 }
 
@@ -16,7 +18,9 @@ export interface Namespace {
  * @public
  */
 export interface NamespaceSpec {
+  /** 1 to 128 characters of letters, digits, `.`, `_` or `-`; unique. */
   name: string
+  /** Free-form labels: up to 64 strings of 1 to 256 characters (default none). */
   tags?: string[]
 }
 

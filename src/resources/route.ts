@@ -15,17 +15,23 @@ export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'O
  * @public
  */
 export interface Route {
+  /** Unique name in the namespace. */
   name: string
+  /** The namespace it belongs to. */
   namespace: string
   /** chi patterns: `/users/{id}`, `/files/*`, `/n/{id:[0-9]+}`. */
   paths: string[]
   /** Upper-case methods, or `['*']` for any. */
   methods: string[]
+  /** The service in the same namespace that requests are proxied to; without one, a module must handle the request. */
   service?: string
   /** Module names; the first is the entry module, the others can be imported by name. */
   modules: string[]
+  /** Remove the matched path prefix (the part before a trailing `*`) before proxying. */
   stripPath: boolean
+  /** Send the client's `Host` header upstream instead of the service URL's host. */
   preserveHost: boolean
+  /** Free-form labels. */
   tags: string[]
 }
 
@@ -34,14 +40,23 @@ export interface Route {
  * @public
  */
 export interface RouteSpec {
+  /** 1 to 128 characters of letters, digits, `.`, `_` or `-`; unique in the namespace. */
   name: string
+  /** Namespace to put it in; defaults to `default`, and is required when the default namespace is disabled. */
   namespace?: string
+  /** 1 to 256 path patterns (see `Route.paths`); no two routes in a namespace may serve the same method and path. */
   paths: string[]
+  /** 1 to 16 methods from {@link HTTP_METHODS}, or `*` alone for any method. */
   methods: string[]
+  /** A service in the same namespace to proxy to; without one, a module must handle the request. */
   service?: string
+  /** Up to 64 modules of the same namespace, in order: the first is the entry module (default none). */
   modules?: string[]
+  /** Remove the matched path prefix before proxying (default false). */
   stripPath?: boolean
+  /** Send the client's `Host` header upstream (default false). */
   preserveHost?: boolean
+  /** Free-form labels: up to 64 strings of 1 to 256 characters (default none). */
   tags?: string[]
 }
 

@@ -7,9 +7,13 @@ import { Name, Tags } from './fields.js'
  * @public
  */
 export interface Secret {
+  /** Unique name in the namespace. */
   name: string
+  /** The namespace it belongs to. */
   namespace: string
+  /** The secret value. Write-only: reads return a {@link SecretInfo} without it. */
   data: string
+  /** Free-form labels. */
   tags: string[]
 }
 
@@ -24,9 +28,13 @@ export type SecretInfo = Omit<Secret, 'data'>
  * @public
  */
 export interface SecretSpec {
+  /** 1 to 128 characters of letters, digits, `.`, `_` or `-`; unique in the namespace. */
   name: string
+  /** Namespace to put it in; defaults to `default`, and is required when the default namespace is disabled. */
   namespace?: string
+  /** The secret value, 1 to 65536 characters; never returned. */
   data: string
+  /** Free-form labels: up to 64 strings of 1 to 256 characters (default none). */
   tags?: string[]
 }
 

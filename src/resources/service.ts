@@ -8,17 +8,29 @@ import { Duration, Name, Tags, toMilliseconds } from './fields.js'
  * @public
  */
 export interface Service {
+  /** Unique name in the namespace. */
   name: string
+  /** The namespace it belongs to. */
   namespace: string
+  /** Upstream base URLs, balanced round robin; each URL's path and query are kept when proxying. */
   urls: string[]
+  /** How many times a failed upstream attempt (connection error, or 503 with `Retry-After`) is retried. */
   retries: number
+  /** Pause between attempts, in milliseconds. */
   retryTimeout?: number
+  /** Limit on connecting to an upstream, in milliseconds. */
   connectTimeout?: number
+  /** Limit on each attempt until the upstream's response headers arrive, in milliseconds; bodies are not cut. */
   requestTimeout?: number
+  /** Accept any TLS certificate from `https`/`wss` upstreams. Unsafe outside tests. */
   tlsSkipVerify: boolean
+  /** Speak HTTP/2 to the upstream, as `h2c://` URLs always do. */
   http2Only: boolean
+  /** Do not add the `Via` and `X-DGate-*` headers. */
   hideDGateHeaders: boolean
+  /** Drop the client's query string when proxying. */
   disableQueryParams: boolean
+  /** Free-form labels. */
   tags: string[]
 }
 
@@ -27,17 +39,29 @@ export interface Service {
  * @public
  */
 export interface ServiceSpec {
+  /** 1 to 128 characters of letters, digits, `.`, `_` or `-`; unique in the namespace. */
   name: string
+  /** Namespace to put it in; defaults to `default`, and is required when the default namespace is disabled. */
   namespace?: string
+  /** 1 to 256 upstream URLs: `http`, `https`, `ws`, `wss` or `h2c`, with a host, without credentials or fragment. */
   urls: string[]
+  /** Retries after a failed attempt, 0 to 100 (default 3). */
   retries?: number
+  /** Pause between attempts: milliseconds, or a string like `"250ms"` (default none). */
   retryTimeout?: number | string
+  /** Limit on connecting to an upstream: milliseconds, or a string like `"5s"` (default none). */
   connectTimeout?: number | string
+  /** Limit on each attempt until the upstream's response headers arrive: milliseconds, or a string like `"30s"` (default none). */
   requestTimeout?: number | string
+  /** Accept any upstream TLS certificate (default false). Unsafe outside tests. */
   tlsSkipVerify?: boolean
+  /** Speak HTTP/2 to the upstream (default false). */
   http2Only?: boolean
+  /** Do not add the `Via` and `X-DGate-*` headers (default false). */
   hideDGateHeaders?: boolean
+  /** Drop the client's query string when proxying (default false). */
   disableQueryParams?: boolean
+  /** Free-form labels: up to 64 strings of 1 to 256 characters (default none). */
   tags?: string[]
 }
 

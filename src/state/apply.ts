@@ -14,6 +14,7 @@ import { Snapshot, emptyNamespace, type NamespaceState, type RouteSlot } from '.
  * @public
  */
 export interface ApplyChecks {
+  /** Runs after a module put with the stored module and the snapshot the put would produce; throw to refuse the change. */
   module?: (module: ResourceOf<'module'>, next: Snapshot) => void
 }
 

@@ -22,6 +22,8 @@ export type Change = {
  * @public
  */
 export interface LogEntry {
+  /** Position in the log, from 1 and strictly increasing. */
   index: number
+  /** The committed change. */
   change: Change
 }

@@ -31,9 +31,11 @@ export interface ReadOptions {
 export interface ResourceApi<K extends NamespacedKind> {
   /** Creates or replaces; rejects with a ValidationError, ConflictError or NotFoundError and changes nothing. */
   put(spec: ResourceSpecs[K]): Promise<ResourceView<K>>
+  /** One resource by name, or undefined when there is none. */
   get(name: string, options?: ReadOptions): Promise<ResourceView<K> | undefined>
   /** Sorted by name; all namespaces when `namespace` is omitted and `all` is set. */
   list(options?: ReadOptions & { all?: boolean }): Promise<ResourceView<K>[]>
+  /** Deletes by name; rejects with a NotFoundError when missing, or a ConflictError while in use (a service or module by routes, a collection by documents). */
   delete(name: string, options?: { namespace?: string }): Promise<void>
 }
 
@@ -42,9 +44,13 @@ export interface ResourceApi<K extends NamespacedKind> {
  * @public
  */
 export interface NamespaceApi {
+  /** Creates or replaces a namespace; replacing keeps everything in it. */
   put(spec: NamespaceSpec): Promise<Namespace>
+  /** One namespace, or undefined; `consistent` as in {@link ReadOptions}. */
   get(name: string, options?: { consistent?: boolean }): Promise<Namespace | undefined>
+  /** Every namespace, sorted by name. */
   list(options?: { consistent?: boolean }): Promise<Namespace[]>
+  /** Deletes an empty namespace; rejects with a ConflictError naming what is still in it, or a NotFoundError. */
   delete(name: string): Promise<void>
 }
 
@@ -53,9 +59,13 @@ export interface NamespaceApi {
  * @public
  */
 export interface DocumentApi {
+  /** Creates or replaces a document; resolves with the stored document and the server's timestamps. */
   put(spec: DocumentSpec): Promise<Document>
+  /** One document, or undefined when there is none. */
   get(collection: string, id: string, options?: ReadOptions): Promise<Document | undefined>
+  /** A collection's documents sorted by id, paged (default limit 100). */
   list(collection: string, options?: ReadOptions & Page): Promise<Document[]>
+  /** Deletes a document; rejects with a NotFoundError when it does not exist. */
   delete(collection: string, id: string, options?: { namespace?: string }): Promise<void>
 }
 

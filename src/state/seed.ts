@@ -8,13 +8,21 @@ import type { Snapshot } from './snapshot.js'
  * @public
  */
 export interface GatewayResources {
+  /** Namespaces; applied first, so that the other resources can live in them. */
   namespaces?: ResourceSpecs['namespace'][]
+  /** Secrets. */
   secrets?: ResourceSpecs['secret'][]
+  /** Modules; applied before the routes that list them. */
   modules?: ResourceSpecs['module'][]
+  /** Services; applied before the routes that use them. */
   services?: ResourceSpecs['service'][]
+  /** Collections; applied before their documents. */
   collections?: ResourceSpecs['collection'][]
+  /** Domains. */
   domains?: ResourceSpecs['domain'][]
+  /** Routes; applied after the services and modules they reference. */
   routes?: ResourceSpecs['route'][]
+  /** Documents; applied last. One whose `data` is unchanged is not rewritten, so its timestamps stay. */
   documents?: ResourceSpecs['document'][]
 }
 

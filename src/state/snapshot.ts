@@ -8,12 +8,19 @@ import { PersistentMap } from './persistent-map.js'
  * @public
  */
 export interface NamespaceState {
+  /** The namespace resource itself. */
   readonly namespace: Namespace
+  /** Domains by name, private keys included. */
   readonly domain: ReadonlyMap<string, ResourceOf<'domain'>>
+  /** Services by name. */
   readonly service: ReadonlyMap<string, ResourceOf<'service'>>
+  /** Modules by name. */
   readonly module: ReadonlyMap<string, ResourceOf<'module'>>
+  /** Routes by name. */
   readonly route: ReadonlyMap<string, ResourceOf<'route'>>
+  /** Collections by name. */
   readonly collection: ReadonlyMap<string, ResourceOf<'collection'>>
+  /** Secrets by name, data included: never hand these out. */
   readonly secret: ReadonlyMap<string, ResourceOf<'secret'>>
   /** Documents by collection name, then by id. */
   readonly documents: ReadonlyMap<string, ReadonlyMap<string, Document>>
@@ -26,9 +33,11 @@ export interface NamespaceState {
  * @public
  */
 export interface RouteSlot {
+  /** An upper-case method, or `'*'` for any. */
   readonly method: string
   /** The path as the route wrote it. */
   readonly path: string
+  /** The name of the route that serves it. */
   readonly route: string
 }
 
@@ -55,8 +64,10 @@ const sortedKeys = new WeakMap<ReadonlyMap<string, unknown>, string[]>()
 export class Snapshot {
   /** The log index of the last change applied (0 for the initial state). */
   readonly version: number
+  /** Each namespace's state, by namespace name. */
   readonly namespaces: ReadonlyMap<string, NamespaceState>
 
+  /** Made by the gateway for every applied change; apps read `Gateway.snapshot` instead of building one. */
   constructor(version: number, namespaces: ReadonlyMap<string, NamespaceState>) {
     this.version = version
     this.namespaces = namespaces

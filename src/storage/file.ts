@@ -12,16 +12,19 @@ const SNAPSHOT_KEY = 'snapshot'
  * @public
  */
 export class FileStorage implements Storage {
+  /** The directory holding `state.mdb`; created by `load` when missing. */
   readonly dir: string
   #root: RootDatabase | undefined
   #log: Database<Change, number> | undefined
   #meta: Database<{ index: number; data: Uint8Array }, string> | undefined
   #lastIndex = 0
 
+  /** Nothing is opened until `load`. */
   constructor(dir: string) {
     this.dir = dir
   }
 
+  /** Opens `dir/state.mdb`, creating it if needed, and reads the snapshot and the entries after it. */
   async load(): Promise<StoredLog> {
     mkdirSync(this.dir, { recursive: true })
     this.#root = open({ path: join(this.dir, 'state.mdb'), noSubdir: true, compression: false })
@@ -35,6 +38,7 @@ export class FileStorage implements Storage {
     return stored
   }
 
+  /** Writes the entries in one transaction; resolves once they are flushed to disk. */
   async append(entries: readonly LogEntry[]): Promise<void> {
     const log = this.#open().log
     checkContinues(this.#lastIndex, entries)
@@ -45,6 +49,7 @@ export class FileStorage implements Storage {
     await this.#root!.flushed
   }
 
+  /** Stores the snapshot and deletes the entries it covers in one transaction; resolves once flushed to disk. */
   async compact(index: number, snapshot: Uint8Array): Promise<void> {
     const { log, meta } = this.#open()
     await this.#root!.transaction(() => {
@@ -54,6 +59,7 @@ export class FileStorage implements Storage {
     await this.#root!.flushed
   }
 
+  /** Waits for pending writes, then closes the file. Safe to call twice. */
   async close(): Promise<void> {
     const root = this.#root
     this.#root = this.#log = this.#meta = undefined

@@ -5,6 +5,7 @@ import type { LogEntry } from '../state/change.js'
  * @public
  */
 export interface StoredLog {
+  /** The latest snapshot: bytes from `StateMachine.snapshot()` holding the state as of log `index`. */
   snapshot?: { index: number; data: Uint8Array }
   /** Entries after the snapshot, in index order. */
   entries: LogEntry[]
@@ -20,11 +21,13 @@ export interface StoredLog {
  * @public
  */
 export interface Storage {
+  /** Opens the storage and returns what it holds; called once, before any other method. */
   load(): Promise<StoredLog>
   /** Appends entries (indexes strictly increasing, continuing the log). */
   append(entries: readonly LogEntry[]): Promise<void>
   /** Stores `snapshot` as the state at `index` and drops every entry at or before it. */
   compact(index: number, snapshot: Uint8Array): Promise<void>
+  /** Waits for pending writes and releases the storage; no other method may be called after it. */
   close(): Promise<void>
 }
 
