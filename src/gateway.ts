@@ -1,8 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { ClusterAdapter } from './cluster/adapter.js'
 import { standalone } from './cluster/standalone.js'
 import { DGateError } from './errors.js'
+import { fetchThrough } from './proxy/fetch.js'
 import { DataPlane, type Next, type ProxyOptions } from './proxy/proxy.js'
+import { upgradeThrough } from './proxy/upgrade.js'
+import { listen, type ListenOptions, type Listener } from './server/listen.js'
 import type { Snapshot } from './state/snapshot.js'
 import { documentApi, namespaceApi, resourceApi, type DocumentApi, type NamespaceApi, type ResourceApi, type ResourceContext } from './state/resource-api.js'
 import { seedChanges, type GatewayResources } from './state/seed.js'
@@ -52,9 +56,22 @@ export interface Gateway {
    * serves (no namespace, path or method) are passed on.
    */
   readonly handler: (req: IncomingMessage, res: ServerResponse, next?: Next) => void
+  /**
+   * The `http.Server` `upgrade` listener (WebSockets and other Upgrade protocols). It claims only upgrades that a
+   * route serves and returns whether it did; unclaimed ones are left to the server's other `upgrade` listeners
+   * (or answered 404 when there are none).
+   */
+  readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean
+  /** Runs a web `Request` through the gateway, for fetch-style hosts and tests. Streams both ways. */
+  fetch(request: Request): Promise<Response>
+  /** Starts a listener of the gateway's own (HTTP, or HTTPS with SNI certificates from domains). */
+  listen(options?: ListenOptions): Promise<Listener>
   /** Calls `listener` after every applied change; returns the unsubscribe function. */
   subscribe(listener: StateListener): () => void
-  /** Waits for in-flight changes, then releases storage and the cluster. Safe to call twice. */
+  /**
+   * Stops the gateway's listeners, lets in-flight requests finish, then closes upstream pools, storage and the
+   * cluster. Safe to call twice.
+   */
   close(): Promise<void>
 }
 
@@ -83,6 +100,9 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const proxy = new DataPlane(state.current, options.proxy)
   state.subscribe((change, snapshot) => proxy.update(snapshot, change === null || change.kind === 'service'))
   let closing: Promise<void> | undefined
+  const listeners = new Set<Listener>()
+  const gatewayHandler = (req: IncomingMessage, res: ServerResponse) => proxy.handle(req, res)
+  const gatewayUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void upgradeThrough(proxy, req, socket, head)
   return {
     namespaces: namespaceApi(ctx),
     domains: resourceApi('domain', ctx),
@@ -97,9 +117,18 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     },
     cluster,
     handler: (req, res, next) => proxy.handle(req, res, next),
+    upgrade: (req, socket, head) => upgradeThrough(proxy, req, socket, head),
+    fetch: (request) => fetchThrough(proxy, request, '127.0.0.1'),
+    async listen(listenOptions = {}) {
+      if (closing) throw new Error('the gateway is closed')
+      const listener = await listen(listenOptions, gatewayHandler, gatewayUpgrade, () => state.current)
+      listeners.add(listener)
+      return listener
+    },
     subscribe: (listener) => state.subscribe(listener),
     close: () =>
       (closing ??= (async () => {
+        await Promise.all([...listeners].map((l) => l.close()))
         await proxy.drained()
         await Promise.all([cluster.close(), proxy.close()])
       })()),

@@ -5,6 +5,7 @@
 export { createGateway } from './gateway.js'
 export type { Gateway, GatewayOptions } from './gateway.js'
 export type { ProxyOptions, Next } from './proxy/proxy.js'
+export type { ListenOptions, Listener } from './server/listen.js'
 export { loadConfig, ConfigError } from './config/load.js'
 export type { GatewayConfig } from './config/load.js'
 export { DGateError, ValidationError, ConflictError, NotFoundError } from './errors.js'

@@ -22,8 +22,6 @@ export interface ForwardInfo {
   inboundHost: string
   /** Identification headers for the upstream, or undefined when the service hides them. */
   dgate: { namespace: string; route: string; service: string } | undefined
-  /** For upgrade requests: the Upgrade value to forward (e.g. `websocket`). */
-  upgrade?: string
 }
 
 /**
@@ -64,7 +62,6 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardInfo
   out.push('x-forwarded-proto', forwardedProto ?? info.proto)
   out.push('x-real-ip', realIp ?? firstAddress(forwardedFor) ?? info.remoteAddress)
   if (trailers) out.push('te', 'trailers')
-  if (info.upgrade !== undefined) out.push('connection', 'upgrade', 'upgrade', info.upgrade)
   if (info.dgate) out.push('via', '1.1 dgate', 'x-dgate-namespace', info.dgate.namespace, 'x-dgate-route', info.dgate.route, 'x-dgate-service', info.dgate.service)
   return out
 }

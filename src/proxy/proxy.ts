@@ -144,7 +144,7 @@ export class DataPlane {
   }
 
   /** Routes a request through the current table: how to forward it, or why not. */
-  plan(req: IncomingMessage, upgrade?: string): ForwardPlan | Refusal {
+  plan(req: IncomingMessage): ForwardPlan | Refusal {
     const table = this.#table
     const hostHeader = req.headers.host
     const host = hostHeader === undefined ? '' : hostFromHeader(hostHeader)
@@ -172,7 +172,6 @@ export class DataPlane {
       inboundHost: hostHeader ?? '',
       dgate: service.hideDGateHeaders ? undefined : { namespace, route: route.name, service: service.name },
     }
-    if (upgrade !== undefined) info.upgrade = upgrade
     return {
       route,
       namespace,

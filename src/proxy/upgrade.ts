@@ -1,0 +1,106 @@
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
+import { Refusal, type DataPlane } from './proxy.js'
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 501: 'Not Implemented', 502: 'Bad Gateway', 504: 'Gateway Timeout' }
+
+/**
+ * Proxies an HTTP/1.1 Upgrade (WebSocket or any other protocol): the request goes upstream like any other; once
+ * the upstream answers 101 the two sockets are piped both ways. A non-101 answer is relayed as a plain response.
+ * Returns false when no route takes the request, so other `upgrade` listeners can.
+ */
+export function upgradeThrough(plane: DataPlane, req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+  const protocol = req.headers.upgrade
+  const plan = plane.plan(req)
+  if (plan instanceof Refusal) {
+    if (plan.unrouted && otherUpgradeListeners(req)) return false
+    writeStatus(socket, plan.status, plan.headers ?? [], JSON.stringify({ error: plan.message, status: plan.status }))
+    return true
+  }
+  if (protocol === undefined) {
+    writeStatus(socket, 400, [], JSON.stringify({ error: 'missing Upgrade header', status: 400 }))
+    return true
+  }
+  let pool: Dispatcher
+  try {
+    pool = plane.pool(plan)
+  } catch {
+    writeStatus(socket, 502, [], JSON.stringify({ error: 'upstream unavailable', status: 502 }))
+    return true
+  }
+  let controller: Dispatcher.DispatchController | undefined
+  let answered = false
+  const abort = () => controller?.abort(new Error('client went away'))
+  socket.once('close', abort)
+  socket.on('error', () => socket.destroy())
+  pool.dispatch(
+    {
+      path: plan.target,
+      method: req.method!,
+      // undici writes Connection and Upgrade itself from `upgrade`; the hop-by-hop rules drop the client's.
+      headers: upstreamRequestHeaders(req.rawHeaders, plan.info),
+      upgrade: protocol,
+      headersTimeout: plan.service.requestTimeout ?? 300_000,
+    },
+    {
+      onRequestStart(c) {
+        controller = c
+      },
+      onRequestUpgrade(_c, statusCode, headers, upstream) {
+        answered = true
+        socket.off('close', abort)
+        const lines = [`HTTP/1.1 ${statusCode} Switching Protocols`]
+        const list = clientResponseHeaders(headers, plan.via, plan.globalHeaders, true)
+        for (let i = 0; i < list.length; i += 2) lines.push(`${list[i]}: ${list[i + 1]}`)
+        socket.write(`${lines.join('\r\n')}\r\n\r\n`)
+        if (head.length > 0) upstream.write(head)
+        // Either side closing or failing ends the tunnel on both.
+        const end = () => {
+          upstream.destroy()
+          socket.destroy()
+        }
+        upstream.on('error', end).on('close', end)
+        socket.on('close', end)
+        upstream.pipe(socket)
+        socket.pipe(upstream)
+      },
+      onResponseStart(_c, statusCode, headers) {
+        answered = true
+        const list = clientResponseHeaders(headers, plan.via, plan.globalHeaders)
+        writeHead(socket, statusCode, list)
+      },
+      onResponseData(_c, chunk) {
+        socket.write(chunk)
+      },
+      onResponseEnd() {
+        socket.end()
+      },
+      onResponseError(_c, error: Error & { code?: string }) {
+        if (answered) return void socket.destroy()
+        const status = error.code === 'UND_ERR_HEADERS_TIMEOUT' || error.code === 'UND_ERR_CONNECT_TIMEOUT' ? 504 : 502
+        writeStatus(socket, status, [], JSON.stringify({ error: status === 504 ? 'upstream timed out' : 'upstream unavailable', status }))
+      },
+    },
+  )
+  return true
+}
+
+function otherUpgradeListeners(req: IncomingMessage): boolean {
+  const server = (req.socket as { server?: { listenerCount(event: string): number } }).server
+  return server !== undefined && server.listenerCount('upgrade') > 1
+}
+
+function writeHead(socket: Duplex, status: number, headers: readonly string[]): void {
+  const lines = [`HTTP/1.1 ${status} ${REASONS[status] ?? ''}`]
+  for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`)
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`)
+}
+
+/** Our own answer on a raw socket, then close it: an upgrade connection can't be reused. */
+function writeStatus(socket: Duplex, status: number, headers: readonly string[], body: string): void {
+  if (!socket.writable) return void socket.destroy()
+  writeHead(socket, status, [...headers, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'connection', 'close'])
+  socket.end(body)
+}

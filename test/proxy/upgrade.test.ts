@@ -1,0 +1,87 @@
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import WebSocket, { WebSocketServer } from 'ws'
+import { createGateway, type Gateway, type Listener } from '../../src/index.js'
+import { listen, type Running } from '../helpers/servers.js'
+
+let gw: Gateway
+let upstream: Running
+let front: Listener
+let seenHeaders: Record<string, string | string[] | undefined>
+
+beforeEach(async () => {
+  const server = createServer((_req, res) => res.end('plain'))
+  const wss = new WebSocketServer({ server })
+  wss.on('connection', (ws, req) => {
+    seenHeaders = req.headers
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary && data.toString() === 'bye') return ws.close(4001, 'done here')
+      ws.send(data, { binary: isBinary })
+    })
+  })
+  upstream = await listen(() => {}, server)
+  gw = await createGateway()
+  await gw.services.put({ name: 'ws', urls: [upstream.url.replace('http:', 'ws:')] })
+  await gw.routes.put({ name: 'ws', paths: ['/socket/*'], methods: ['GET'], service: 'ws', stripPath: true })
+  front = await gw.listen({ host: '127.0.0.1' })
+})
+afterEach(async () => {
+  await gw.close()
+  await upstream.close()
+})
+
+function connect(path: string): Promise<WebSocket> {
+  const ws = new WebSocket(`${front.url.replace('http:', 'ws:')}${path}`)
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws))
+    ws.once('error', reject)
+  })
+}
+
+describe('WebSocket through the gateway', () => {
+  it('echoes text and binary frames and passes the close code', async () => {
+    const ws = await connect('/socket/chat?room=1')
+    ws.send('hello')
+    const [text, textIsBinary] = (await once(ws, 'message')) as [Buffer, boolean]
+    expect([text.toString(), textIsBinary]).toEqual(['hello', false])
+    const bytes = Buffer.from([0, 1, 2, 253, 254, 255])
+    ws.send(bytes)
+    const [binary, binaryIsBinary] = (await once(ws, 'message')) as [Buffer, boolean]
+    expect([Buffer.compare(binary, bytes), binaryIsBinary]).toEqual([0, true])
+    ws.send('bye')
+    const [code, reason] = (await once(ws, 'close')) as [number, Buffer]
+    expect([code, reason.toString()]).toEqual([4001, 'done here'])
+    expect(seenHeaders['x-forwarded-for']).toBe('127.0.0.1')
+    expect(seenHeaders['x-dgate-route']).toBe('ws')
+  })
+
+  it('refuses an upgrade no route serves with 404, and keeps serving', async () => {
+    await expect(connect('/elsewhere')).rejects.toThrow('Unexpected server response: 404')
+    const ws = await connect('/socket/x')
+    ws.close()
+    await once(ws, 'close')
+  })
+
+  it('answers 502 when the upstream is down', async () => {
+    await upstream.close()
+    await expect(connect('/socket/x')).rejects.toThrow('Unexpected server response: 502')
+  })
+
+  it('leaves unrouted upgrades to the server\'s other upgrade listeners', async () => {
+    const server = createServer()
+    let claimedByOther = false
+    server.on('upgrade', (req, socket, head) => gw.upgrade(req, socket, head))
+    server.on('upgrade', (req, socket) => {
+      if (req.url === '/mine') {
+        claimedByOther = true
+        socket.end('HTTP/1.1 418 Teapot\r\ncontent-length: 0\r\n\r\n')
+      }
+    })
+    const own = await listen(() => {}, server)
+    const ws = new WebSocket(`${own.url.replace('http:', 'ws:')}/mine`)
+    await expect(new Promise((_, reject) => ws.once('error', reject))).rejects.toThrow('418')
+    expect(claimedByOther).toBe(true)
+    await own.close()
+  })
+})
