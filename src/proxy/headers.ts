@@ -15,6 +15,11 @@ export interface ForwardInfo {
   remoteAddress: string
   /** The peer is a configured trusted proxy: its forwarding headers are kept and extended. */
   trusted: boolean
+  /**
+   * Whether an address is a configured trusted proxy, to find the client in a trusted peer's X-Forwarded-For
+   * (the nearest hop no trusted proxy vouches for). Without it, the left-most entry is taken.
+   */
+  isTrustedProxy?: ((address: string) => boolean) | undefined
   proto: 'http' | 'https'
   /** `host[:port]` to send upstream as Host. */
   host: string
@@ -60,7 +65,7 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardInfo
   out.push('x-forwarded-for', forwardedFor === undefined ? info.remoteAddress : `${forwardedFor}, ${info.remoteAddress}`)
   out.push('x-forwarded-host', forwardedHost ?? info.inboundHost)
   out.push('x-forwarded-proto', forwardedProto ?? info.proto)
-  out.push('x-real-ip', realIp ?? firstAddress(forwardedFor) ?? info.remoteAddress)
+  out.push('x-real-ip', realIp ?? clientAddress(forwardedFor, info.isTrustedProxy) ?? info.remoteAddress)
   if (trailers) out.push('te', 'trailers')
   if (info.dgate) out.push('via', '1.1 dgate', 'x-dgate-namespace', info.dgate.namespace, 'x-dgate-route', info.dgate.route, 'x-dgate-service', info.dgate.service)
   return out
@@ -79,11 +84,22 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   return tokens
 }
 
-function firstAddress(list: string | undefined): string | undefined {
+/**
+ * The client's address in a trusted peer's X-Forwarded-For: walking from the right (the hops nearest to us), the
+ * first address that is not itself a trusted proxy. The left-most entry is whatever the client chose to send, so
+ * taking it would let anyone behind a trusted proxy forge X-Real-IP.
+ */
+function clientAddress(list: string | undefined, isTrusted: ((address: string) => boolean) | undefined): string | undefined {
   if (list === undefined) return undefined
-  const comma = list.indexOf(',')
-  const first = (comma < 0 ? list : list.slice(0, comma)).trim()
-  return first === '' ? undefined : first
+  const hops = list.split(',')
+  let address: string | undefined
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i]!.trim()
+    if (hop === '') continue
+    address = hop
+    if (isTrusted === undefined || !isTrusted(hop)) break
+  }
+  return address
 }
 
 /**

@@ -167,6 +167,7 @@ export class DataPlane {
     const info: ForwardInfo = {
       remoteAddress: plainAddress(req.socket.remoteAddress),
       trusted: this.#isTrusted(req.socket.remoteAddress),
+      isTrustedProxy: this.#trusted === undefined ? undefined : this.#isTrustedAddress,
       proto: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
       host: route.preserveHost && hostHeader !== undefined ? hostHeader : upstream.host,
       inboundHost: hostHeader ?? '',
@@ -209,8 +210,13 @@ export class DataPlane {
 
   #isTrusted(address: string | undefined): boolean {
     if (!this.#trusted || address === undefined) return false
-    const plain = plainAddress(address)
-    return this.#trusted.check(plain, isIP(plain) === 6 ? 'ipv6' : 'ipv4')
+    return this.#isTrustedAddress(plainAddress(address))
+  }
+
+  /** For an address taken from X-Forwarded-For: anything that is not an IP literal is not trusted. */
+  readonly #isTrustedAddress = (address: string): boolean => {
+    const family = isIP(address)
+    return family !== 0 && this.#trusted !== undefined && this.#trusted.check(address, family === 6 ? 'ipv6' : 'ipv4')
   }
 
   #track(res: ServerResponse): void {
