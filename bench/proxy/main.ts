@@ -9,15 +9,16 @@
 // completed in it. With taskset and 2+ CPUs: the upstream and wrk on CPU 0, the proxy under test on CPU 1, so the
 // proxy has a core to itself and the load generator and upstream share the other. Targets run one at a time, in a
 // fixed order, each after its own warm-up and a short idle gap; idle proxies use no CPU meanwhile.
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Client } from 'undici'
 import { bundleEntry } from '../lib/build.js'
 import { announce, argValue, hasCommand, killChildren, roleOf, serveParent, spawnRole, type BenchChild } from '../lib/children.js'
 import { installWrk, runLoad, WRK_INSTALL, type LoadOptions } from '../lib/load.js'
+import { backgroundLoad } from '../lib/machine.js'
 import { LOADGEN_ROLE, serveLoadgen } from '../lib/loadgen.js'
 import { parseOptions, type Options, type TargetName } from './options.js'
-import { LABELS, reportScenario, reportTargets, type Sample, type Scenario } from './report.js'
+import { LABELS, reportNoise, reportScenario, reportTargets, type Sample, type Scenario } from './report.js'
 import { startFastifyProxy } from './targets/fastify.js'
 import { startHttpProxy } from './targets/http-proxy.js'
 import { startUndiciPassThrough } from './targets/undici.js'
@@ -28,7 +29,8 @@ const IDLE_GAP_MS = 1_000
 /** Roles that live in this bundle; dgate has its own bundle (targets/dgate.ts). */
 const ROLES: Record<string, (upstream: string) => Promise<number>> = {
   upstream: () => startUpstream(),
-  undici: startUndiciPassThrough,
+  undici: (upstream) => startUndiciPassThrough(upstream, 'raw'),
+  'undici-ctl': (upstream) => startUndiciPassThrough(upstream, 'controller'),
   fastify: startFastifyProxy,
   'http-proxy': startHttpProxy,
 }
@@ -109,7 +111,7 @@ async function main(): Promise<void> {
   const layout = cpuLayout(options)
   const scenarios = scenariosOf(options)
   console.log(`dgate bench/proxy: node ${process.version}, ${availableParallelism()} CPUs, ${options.connections} keep-alive connections, ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up, ${options.rounds} round(s)`)
-  console.log(`CPUs: ${layout.description}`)
+  console.log(`CPUs: ${layout.description}; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`)
   if (useWrk) console.log(`load: wrk, ${options.threads} threads, no pipelining`)
   else {
     console.log(`load: wrk not found (install: ${WRK_INSTALL}, or rerun with --install as root)`)
@@ -159,7 +161,8 @@ async function main(): Promise<void> {
         const proxy = proxies.get(name)
         process.stdout.write(`  ${scenario.name} round ${round + 1}: ${LABELS[name]} ... `)
         if (options.warmupSeconds > 0) await runLoad(load(port, scenario, options.warmupSeconds), loadgen)
-        await sleep(IDLE_GAP_MS)
+        // The idle gap doubles as a probe of everybody else's load: our processes are idle during it.
+        const background = await backgroundLoad(IDLE_GAP_MS)
         await Promise.all([proxy?.cpuStart(), upstreamChild.cpuStart()])
         const result = await runLoad(load(port, scenario, options.durationSeconds), loadgen)
         const [proxyCpu, upstreamCpu] = await Promise.all([proxy?.cpuStop(), upstreamChild.cpuStop()])
@@ -170,6 +173,7 @@ async function main(): Promise<void> {
           proxyCpuPerRequest: proxyCpu ? total(proxyCpu) / requests : undefined,
           proxyCpuShare: proxyCpu ? total(proxyCpu) / 1000 / proxyCpu.wallMillis : undefined,
           upstreamCpuPerRequest: total(upstreamCpu) / requests,
+          backgroundLoad: background,
         })
         console.log(`${result.requestsPerSecond.toFixed(0)} req/s${result.errors + result.non2xx ? `, ${result.errors} socket errors, ${result.non2xx} non-2xx` : ''}`)
         await sleep(IDLE_GAP_MS)
@@ -178,8 +182,10 @@ async function main(): Promise<void> {
     reports.push([scenario, reportScenario(scenario, results)])
   }
   reportTargets(reports)
+  reportNoise(reports)
   console.log('\nproxy CPU µs/req: user+system CPU of the proxy process over the window / requests completed; "proxy core":')
-  console.log('share of one core it used (near 100% means the proxy was the bottleneck). Ratios use this run\'s baselines.')
+  console.log('share of one core it used (near 100% means the proxy was the bottleneck); "other load": share of all CPUs busy')
+  console.log('with other processes during the idle gap before the run. Ratios use this run\'s baselines.')
 }
 
 const role = roleOf()

@@ -1,7 +1,9 @@
 // Command-line options of bench/proxy.
 
-export const TARGETS = ['direct', 'undici', 'fastify', 'http-proxy', 'dgate'] as const
+export const TARGETS = ['direct', 'undici', 'undici-ctl', 'fastify', 'http-proxy', 'dgate'] as const
 export type TargetName = (typeof TARGETS)[number]
+/** Run unless --targets says otherwise; `undici-ctl` (the pass-through on undici's controller-style handler) is opt-in. */
+export const DEFAULT_TARGETS: TargetName[] = ['direct', 'undici', 'fastify', 'http-proxy', 'dgate']
 
 export interface Options {
   durationSeconds: number
@@ -22,7 +24,7 @@ export const USAGE = `usage: node bench/run.mjs bench/proxy/main.ts [options]
   --warmup <s>         unmeasured warm-up seconds before each measurement (default 2)
   --connections <n>    keep-alive client connections (default 50)
   --threads <n>        wrk threads (default 2)
-  --targets <list>     any of ${TARGETS.join(',')} (default all)
+  --targets <list>     any of ${TARGETS.join(',')} (default ${DEFAULT_TARGETS.join(',')})
   --sizes <list>       GET response body sizes in bytes (default 100,16384)
   --post <list>        POST upload sizes in bytes, or 'none' (default 16384)
   --rounds <n>         repeat every scenario n times, targets interleaved; report medians (default 1)
@@ -50,7 +52,7 @@ export function parseOptions(argv: string[]): Options {
     warmupSeconds: 2,
     connections: 50,
     threads: 2,
-    targets: [...TARGETS],
+    targets: [...DEFAULT_TARGETS],
     sizes: [100, 16_384],
     posts: [16_384],
     rounds: 1,

@@ -20,11 +20,14 @@ export interface Sample {
   /** Share of one core the proxy process used over the window. */
   proxyCpuShare: number | undefined
   upstreamCpuPerRequest: number
+  /** Share of all CPUs other processes used in the idle gap just before this run. */
+  backgroundLoad: number | undefined
 }
 
 export const LABELS: Record<TargetName, string> = {
   direct: 'direct (no proxy)',
   undici: 'undici pass-through',
+  'undici-ctl': 'undici pass-through (controller API)',
   fastify: '@fastify/http-proxy',
   'http-proxy': 'http-proxy (keep-alive)',
   dgate: 'dgate',
@@ -37,6 +40,7 @@ interface Summary {
   cpu: number | undefined
   share: number | undefined
   upstreamCpu: number
+  background: number | undefined
   failures: number
 }
 
@@ -52,6 +56,7 @@ function summarize(samples: Sample[]): Summary {
     cpu: of((s) => s.proxyCpuPerRequest),
     share: of((s) => s.proxyCpuShare),
     upstreamCpu: of((s) => s.upstreamCpuPerRequest) ?? NaN,
+    background: of((s) => s.backgroundLoad),
     failures: samples.reduce((sum, s) => sum + s.load.errors + s.load.non2xx, 0),
   }
 }
@@ -76,11 +81,12 @@ export function reportScenario(scenario: Scenario, results: Map<TargetName, Samp
     fixed(ratio(s.cpu, undici), 2),
     fixed(ratio(fastify, s.cpu), 2),
     fixed(ratio(s.p99, httpProxyP99), 2),
+    s.background === undefined ? '-' : `${fixed(s.background * 100)}%`,
     s.failures ? `${s.failures} !!` : '0',
   ])
   console.log(`\n## ${scenario.name}`)
   printTable(
-    ['target', 'req/s', 'p50 ms', 'p99 ms', 'proxy CPU µs/req', 'proxy core', 'upstream µs/req', 'CPU vs undici', 'x cheaper than fastify', 'p99 vs http-proxy', 'errors'],
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'proxy CPU µs/req', 'proxy core', 'upstream µs/req', 'CPU vs undici', 'x cheaper than fastify', 'p99 vs http-proxy', 'other load', 'errors'],
     rows,
   )
   return summaries
@@ -109,5 +115,15 @@ export function reportTargets(byScenario: Array<[Scenario, Map<TargetName, Summa
     }
     console.log(`${scenario.name}:`)
     for (const line of lines) console.log(`  ${line}`)
+  }
+}
+
+/** Warns when other processes were busy around the runs: CPU per request holds up, latency and req/s do not. */
+export function reportNoise(byScenario: Array<[Scenario, Map<TargetName, Summary>]>): void {
+  const loads = byScenario.flatMap(([, summaries]) => [...summaries.values()].map((s) => s.background ?? 0))
+  const worst = Math.max(0, ...loads)
+  if (worst > 0.1) {
+    console.log(`\nwarning: other processes used up to ${fixed(worst * 100)}% of all CPUs next to this run; req/s, p50 and p99 are`)
+    console.log('noisy (CPU per request less so). Rerun on a quiet machine, or with --rounds 3 for medians.')
   }
 }

@@ -67,6 +67,7 @@ class PassThrough implements Dispatcher.DispatchHandler {
   private abort: ((err?: Error) => void) | undefined
   private resume: (() => void) | undefined
   private done = false
+  private readonly onDrain = () => this.resume?.()
 
   constructor(private readonly res: http.ServerResponse) {
     res.once('close', () => {
@@ -79,17 +80,18 @@ class PassThrough implements Dispatcher.DispatchHandler {
     this.abort = abort
   }
 
-  onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true // 1xx informational: not forwarded by this minimal proxy
     this.resume = resume
-    this.res.writeHead(statusCode, statusText, responseHeaders(headers))
+    // Node writes the standard reason phrase, as the other proxies here do.
+    this.res.writeHead(statusCode, responseHeaders(headers))
     return true
   }
 
   onData(chunk: Buffer): boolean {
     if (this.res.write(chunk)) return true
     // Backpressure: returning false pauses undici's parser (and so the upstream socket) until 'drain'.
-    this.res.once('drain', () => this.resume?.())
+    this.res.once('drain', this.onDrain)
     return false
   }
 
@@ -111,8 +113,55 @@ function hasBody(req: http.IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
-export async function startUndiciPassThrough(upstream: string): Promise<number> {
+/**
+ * The same exchange written against undici 7's controller-style handler (onRequestStart/onResponseStart/...).
+ * Only for comparison (target `undici-ctl`): undici wraps such a handler in an adapter and parses the raw response
+ * headers into an object for it, so this variant shows what that interface costs per request.
+ */
+class ControllerPassThrough implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined
+  private done = false
+  private readonly onDrain = () => this.controller?.resume()
+
+  constructor(private readonly res: http.ServerResponse) {
+    res.once('close', () => {
+      if (!this.done) this.controller?.abort(new Error('client closed'))
+    })
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: http.IncomingHttpHeaders): void {
+    if (statusCode < 200) return
+    const out: http.OutgoingHttpHeaders = {}
+    const named = typeof headers.connection === 'string' ? connectionNamed(headers.connection) : []
+    for (const name in headers) if (!DROP_RESPONSE.has(name) && !named.includes(name)) out[name] = headers[name]
+    this.res.writeHead(statusCode, out)
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.res.write(chunk)) return
+    controller.pause()
+    this.res.once('drain', this.onDrain)
+  }
+
+  onResponseEnd(): void {
+    this.done = true
+    this.res.end()
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.done = true
+    if (this.res.headersSent) this.res.destroy(err)
+    else this.res.writeHead(502, { 'content-type': 'text/plain', 'content-length': 11 }).end('Bad Gateway')
+  }
+}
+
+export async function startUndiciPassThrough(upstream: string, handler: 'raw' | 'controller' = 'raw'): Promise<number> {
   const origin = new URL(upstream).origin
+  const Handler = handler === 'raw' ? PassThrough : ControllerPassThrough
   // One pool per upstream origin; keep-alive, no pipelining (the same as wrk's client leg).
   const pool = new Pool(origin, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 })
   const server = http.createServer((req, res) => {
@@ -124,7 +173,7 @@ export async function startUndiciPassThrough(upstream: string): Promise<number> 
         // The IncomingMessage itself: undici reads it as a stream, with backpressure on the client socket.
         body: hasBody(req) ? req : null,
       },
-      new PassThrough(res),
+      new Handler(res),
     )
   })
   return listen(server)
