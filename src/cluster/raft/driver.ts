@@ -86,6 +86,7 @@ export class RaftCluster implements ClusterAdapter {
   private fatal: Error | undefined
   private closed = false
   private closing: Promise<void> | undefined
+  private lastLead: string | undefined
 
   constructor(options: RaftClusterOptions) {
     this.opts = {
@@ -388,7 +389,10 @@ export class RaftCluster implements ClusterAdapter {
       const lead = rd.softState.lead
       if (lead !== undefined) this.leaderKnown.wakeAll()
       if (rd.softState.role !== 'leader') this.abandonLeaderReads(core)
-      for (const fn of this.listeners.leader) fn(lead)
+      if (lead !== this.lastLead) {
+        this.lastLead = lead
+        for (const fn of this.listeners.leader) fn(lead)
+      }
     }
   }
 

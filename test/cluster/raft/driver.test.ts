@@ -176,6 +176,25 @@ describe('raftCluster membership and snapshots', () => {
     await expect(f?.adapter.addLearner('z')).rejects.toThrow(/not the leader/)
   })
 
+  it('fails closed when storage fails: the pending proposal and every later call reject with the storage error', async () => {
+    const storage = new MemoryRaftStorage()
+    let broken = false
+    const append = storage.append.bind(storage)
+    storage.append = async (...args) => {
+      if (broken) throw new Error('EIO: fsync failed')
+      return append(...args)
+    }
+    cluster = new TestCluster(() => storage)
+    const a = await cluster.start('a', ['a'])
+    await waitFor(() => a.adapter.status().role === 'leader')
+    await a.adapter.propose(putNs('ok'))
+    broken = true
+    await expect(a.adapter.propose(putNs('lost'))).rejects.toThrow('EIO: fsync failed')
+    await expect(a.adapter.propose(putNs('later'))).rejects.toThrow('EIO: fsync failed')
+    await expect(a.adapter.barrier()).rejects.toThrow('EIO: fsync failed')
+    expect(a.sm.items.has('lost')).toBe(false)
+  })
+
   it('emits leader and applied events, and close is idempotent', async () => {
     cluster = new TestCluster(() => new MemoryRaftStorage())
     const a = await cluster.start('a', ['a'])
@@ -184,6 +203,7 @@ describe('raftCluster membership and snapshots', () => {
     a.adapter.on('leader', (l) => leaders.push(l))
     const off = a.adapter.on('applied', (e) => applied.push(e.index))
     await waitFor(() => a.adapter.status().role === 'leader')
+    expect(leaders).toEqual(['a'])
     const { index } = await a.adapter.propose(putNs('one'))
     expect(applied).toEqual([index])
     off()

@@ -12,16 +12,19 @@ export function encodeEntry(e: Entry): Buffer {
   return out
 }
 
+/** Reads an entry record payload. */
 export function decodeEntry(p: Buffer): Entry {
   const type = TYPES[p.readUInt8(0)]
   if (!type || p.byteLength < 17) throw new Error('bad entry record')
   return { type, index: p.readDoubleLE(1), term: p.readDoubleLE(9), data: new Uint8Array(p.subarray(17)) }
 }
 
+/** Hard state file payload: JSON. */
 export function encodeHardState(hs: HardState): Buffer {
   return Buffer.from(JSON.stringify({ term: hs.term, vote: hs.vote ?? null, commit: hs.commit }))
 }
 
+/** Reads a hard state payload. */
 export function decodeHardState(p: Buffer): HardState {
   const v = JSON.parse(p.toString('utf8')) as { term: number; vote: string | null; commit: number }
   if (typeof v.term !== 'number' || typeof v.commit !== 'number') throw new Error('bad hard state')
@@ -38,6 +41,7 @@ export function encodeSnapshot(s: Snapshot): Buffer {
   return out
 }
 
+/** Reads a snapshot payload. */
 export function decodeSnapshot(p: Buffer): Snapshot {
   const len = p.readUInt32LE(0)
   const meta = JSON.parse(p.subarray(4, 4 + len).toString('utf8')) as SnapshotMeta

@@ -55,6 +55,8 @@ export interface SimResult {
 }
 
 const ELECTION_TICK = 10
+/** Election timeouts allowed, once the network heals, for a leader to emerge and commit in its term. */
+const LEADER_BOUND = 20
 const SNAPSHOT_EVERY = 25
 const TRAILING = 5
 const CLIENT_TIMEOUT = 150
@@ -479,21 +481,29 @@ export class Simulation {
     }
   }
 
-  /** After healing, a leader must commit in its term within a bounded time, and members must converge. */
+  /**
+   * After healing, a leader must commit in its term within {@link LEADER_BOUND} election timeouts
+   * (counted on the slowest clock), and all members must then converge within the heal budget.
+   */
   private checkHealed(): void {
     const budget = this.opts.healBudget ?? 100 * ELECTION_TICK * 8
     const start = this.now
     const end = start + budget
+    const slowest = Math.max(...[...this.nodes.values()].map((n) => n.tickPeriod))
+    const leaderDeadline = start + LEADER_BOUND * ELECTION_TICK * slowest
     let leaderAt: number | undefined
     for (; this.now < end; this.now++) {
       this.runEvents()
+      if (leaderAt === undefined && this.now > leaderDeadline) {
+        throw new InvariantViolation(`liveness: no leader within ${LEADER_BOUND} election timeouts (${LEADER_BOUND * ELECTION_TICK} ticks) of healing`)
+      }
       const l = this.leader()
       if (!l || l.raft.log.term(l.raft.log.committed) !== l.raft.term) continue
       leaderAt ??= this.now
       const cs = l.raft.members
       const members = [...cs.voters, ...cs.learners].map((id) => this.nodes.get(id))
       if (members.every((n) => n && n.kv.applied >= l.raft.log.committed && n.raft.log.committed === l.raft.log.committed)) {
-        this.stats.ticksToLeader = Math.ceil((leaderAt - start) / 5)
+        this.stats.ticksToLeader = Math.ceil((leaderAt - start) / slowest)
         for (const n of members) if (n) this.inv.checkAckedApplied(n.id, n.kv.applied)
         return
       }
