@@ -39,13 +39,21 @@ export interface GatewayOptions {
  * @public
  */
 export interface Gateway {
+  /** Namespaces: put, get, list, delete. */
   readonly namespaces: NamespaceApi
+  /** Domains: host patterns to namespaces, and TLS certificates; reads never return the private key. */
   readonly domains: ResourceApi<'domain'>
+  /** Services: the upstreams that routes proxy to. */
   readonly services: ResourceApi<'service'>
+  /** Routes: paths and methods of a namespace, served by a service and/or modules. */
   readonly routes: ResourceApi<'route'>
+  /** Modules: JavaScript/TypeScript source whose hooks run for the routes that list them. */
   readonly modules: ResourceApi<'module'>
+  /** Collections: the JSON Schemas that documents must satisfy. */
   readonly collections: ResourceApi<'collection'>
+  /** Documents, validated against their collection on every write. */
   readonly documents: DocumentApi
+  /** Secrets: write-only; reads never return the data. */
   readonly secrets: ResourceApi<'secret'>
   /** The current immutable state. */
   readonly snapshot: Snapshot

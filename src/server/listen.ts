@@ -3,6 +3,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { SecureContext } from 'node:tls'
 import type { Snapshot } from '../state/snapshot.js'
 import { CertificateStore } from './certificates.js'
 
@@ -30,6 +32,8 @@ export interface ListenOptions {
   maxHeaderSize?: number
   /** Idle time of a client keep-alive connection, in ms (default 5000). */
   keepAliveTimeout?: number
+  /** On close, how long in-flight requests may take before their connections are cut, in ms (default 10 000). */
+  drainTimeout?: number
 }
 
 /**
@@ -46,7 +50,7 @@ export interface Listener {
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
-type UpgradeHandler = (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void
+type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 
 /** Starts a listener serving `handler` (and `upgrade` for Upgrade requests on HTTP/1.1). */
 export async function listen(options: ListenOptions, handler: Handler, upgrade: UpgradeHandler, snapshot: () => Snapshot): Promise<Listener> {
@@ -56,6 +60,8 @@ export async function listen(options: ListenOptions, handler: Handler, upgrade: 
     maxHeaderSize: options.maxHeaderSize ?? 16 * 1024,
     keepAliveTimeout: options.keepAliveTimeout ?? 5000,
     requireHostHeader: true,
+    // Node checks header and request timeouts on this interval (30 s by default), which would let short limits slip.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor((options.headersTimeout ?? 30_000) / 4))),
   }
   if (limits.requestTimeout !== 0 && limits.headersTimeout > limits.requestTimeout) {
     throw new RangeError(`listen: headersTimeout (${limits.headersTimeout}) must not exceed requestTimeout (${limits.requestTimeout})`)
@@ -67,7 +73,7 @@ export async function listen(options: ListenOptions, handler: Handler, upgrade: 
     const certificates = new CertificateStore(snapshot)
     const tls = {
       ...(fallback.cert ? { cert: fallback.cert, key: fallback.key } : {}),
-      SNICallback: (servername: string, done: (err: Error | null, ctx?: import('node:tls').SecureContext) => void) => {
+      SNICallback: (servername: string, done: (err: Error | null, ctx?: SecureContext) => void) => {
         const context = certificates.contextFor(servername)
         // Without a match, undefined lets the listener's own (fallback) certificate answer, if it has one.
         if (context || fallback.cert) done(null, context)
@@ -101,12 +107,25 @@ export async function listen(options: ListenOptions, handler: Handler, upgrade: 
   return {
     address,
     url: `${options.tls ? 'https' : 'http'}://${shown}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeIdleConnections?.()
-      }),
+    close: () => drain(server, options.drainTimeout ?? 10_000),
   }
+}
+
+/**
+ * Stops accepting, then closes each connection as soon as it has no request in flight; connections still busy
+ * after `timeout` are cut.
+ */
+function drain(server: Server, timeout: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections?.(), 50)
+    const deadline = setTimeout(() => server.closeAllConnections?.(), timeout)
+    server.close(() => {
+      clearInterval(sweep)
+      clearTimeout(deadline)
+      resolve()
+    })
+    server.closeIdleConnections?.()
+  })
 }
 
 /** HTTP/2 requests carry the authority and pseudo-headers differently; present them as the pipeline expects. */
