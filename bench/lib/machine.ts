@@ -33,3 +33,16 @@ export async function backgroundLoad(ms: number): Promise<number | undefined> {
   if (!before || !after || after.total === before.total) return undefined
   return (after.busy - before.busy) / (after.total - before.total)
 }
+
+/**
+ * Waits, one-second probes at a time and for at most `maxSeconds`, until other processes use less than `threshold`
+ * of all CPUs. Returns whether it got quiet. Used before a measurement on a shared machine.
+ */
+export async function waitForQuiet(maxSeconds: number, threshold = 0.25): Promise<boolean> {
+  const deadline = performance.now() + maxSeconds * 1000
+  while (performance.now() < deadline) {
+    const load = await backgroundLoad(1_000)
+    if (load === undefined || load < threshold) return true
+  }
+  return false
+}

@@ -15,7 +15,7 @@ import { Client } from 'undici'
 import { bundleEntry } from '../lib/build.js'
 import { announce, argValue, hasCommand, killChildren, roleOf, serveParent, spawnRole, type BenchChild } from '../lib/children.js'
 import { installWrk, runLoad, WRK_INSTALL, type LoadOptions } from '../lib/load.js'
-import { backgroundLoad } from '../lib/machine.js'
+import { backgroundLoad, waitForQuiet } from '../lib/machine.js'
 import { LOADGEN_ROLE, serveLoadgen } from '../lib/loadgen.js'
 import { parseOptions, type Options, type TargetName } from './options.js'
 import { LABELS, reportNoise, reportScenario, reportTargets, type Sample, type Scenario } from './report.js'
@@ -160,6 +160,7 @@ async function main(): Promise<void> {
         const port = ports.get(name) ?? 0
         const proxy = proxies.get(name)
         process.stdout.write(`  ${scenario.name} round ${round + 1}: ${LABELS[name]} ... `)
+        if (options.waitQuietSeconds > 0 && !(await waitForQuiet(options.waitQuietSeconds))) process.stdout.write('(still busy) ')
         if (options.warmupSeconds > 0) await runLoad(load(port, scenario, options.warmupSeconds), loadgen)
         // The idle gap doubles as a probe of everybody else's load: our processes are idle during it.
         const background = await backgroundLoad(IDLE_GAP_MS)

@@ -15,6 +15,8 @@ export interface Options {
   /** POST upload sizes (empty: no upload scenario). */
   posts: number[]
   rounds: number
+  /** Before each run, wait up to this many seconds for other processes to use < 25% of the CPUs. */
+  waitQuietSeconds: number
   install: boolean
   pin: boolean
 }
@@ -28,6 +30,7 @@ export const USAGE = `usage: node bench/run.mjs bench/proxy/main.ts [options]
   --sizes <list>       GET response body sizes in bytes (default 100,16384)
   --post <list>        POST upload sizes in bytes, or 'none' (default 16384)
   --rounds <n>         repeat every scenario n times, targets interleaved; report medians (default 1)
+  --wait-quiet <s>     before each run, wait up to s seconds for other processes to use < 25% of the CPUs (default 0)
   --no-pin             do not pin processes to CPUs with taskset
   --install            install wrk with apt-get when missing (as root)`
 
@@ -56,6 +59,7 @@ export function parseOptions(argv: string[]): Options {
     sizes: [100, 16_384],
     posts: [16_384],
     rounds: 1,
+    waitQuietSeconds: 0,
     install: false,
     pin: true,
   }
@@ -94,6 +98,9 @@ export function parseOptions(argv: string[]): Options {
         break
       case '--rounds':
         options.rounds = Math.round(positive(value(), flag))
+        break
+      case '--wait-quiet':
+        options.waitQuietSeconds = Number(value())
         break
       case '--install':
         options.install = true
