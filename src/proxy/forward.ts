@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
-import type { Dispatcher } from 'undici'
+import { errors, type Dispatcher } from 'undici'
 import type { Route } from '../resources/route.js'
 import type { Service } from '../resources/service.js'
 import { clientResponseHeaders, upstreamRequestHeaders, type ForwardInfo } from './headers.js'
@@ -57,6 +57,8 @@ export class Forward implements Dispatcher.DispatchHandler {
   #attemptsLeft: number
   #retryOn503 = false
   #done = false
+  /** The attempt's `requestTimeout` timer, while waiting for response headers. */
+  #timer: NodeJS.Timeout | undefined
 
   constructor(req: IncomingMessage, res: ServerResponse, plan: ForwardPlan, upstreams: Upstreams) {
     this.#req = req
@@ -77,7 +79,9 @@ export class Forward implements Dispatcher.DispatchHandler {
         method: this.#req.method!,
         headers: this.#headers,
         body: !hasBody ? null : this.#plan.bodyLimit === undefined ? this.#req : (limited(this.#req, this.#plan.bodyLimit) as unknown as Readable), // undici streams async iterables; its types only list Readable
-        headersTimeout: service.requestTimeout ?? 300_000,
+        // undici times headers on its coarse timer wheel (about 0.5 s ticks), so a set requestTimeout gets a native
+        // timer instead (armed in onRequestStart); otherwise undici's 5-minute backstop applies.
+        headersTimeout: service.requestTimeout === undefined ? 300_000 : 0,
         bodyTimeout: 0,
       },
       this,
@@ -86,11 +90,26 @@ export class Forward implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller
-    if (this.#done) controller.abort(new Error('client went away'))
+    if (this.#done) return controller.abort(new Error('client went away'))
+    const timeout = this.#plan.service.requestTimeout
+    if (timeout !== undefined && timeout > 0) {
+      clearTimeout(this.#timer)
+      this.#timer = setTimeout(Forward.#onTimeout, timeout, this)
+    }
+  }
+
+  /** The attempt got no response headers within `requestTimeout`: fail it as undici's own timeout would. */
+  static #onTimeout(self: Forward): void {
+    self.#timer = undefined
+    self.#controller?.abort(new errors.HeadersTimeoutError(`no response headers within ${self.#plan.service.requestTimeout} ms`))
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[]>, statusMessage?: string): void {
     if (statusCode < 200) return
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer)
+      this.#timer = undefined
+    }
     if (statusCode === 503 && this.#attemptsLeft > 0 && headers['retry-after'] !== undefined) {
       this.#retryOn503 = true
       controller.abort(new Error('503 with Retry-After: retrying'))
@@ -119,6 +138,10 @@ export class Forward implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error & { code?: string }): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer)
+      this.#timer = undefined
+    }
     if (this.#done) return
     const res = this.#res
     if (this.#retryOn503 || (!res.headersSent && this.#attemptsLeft > 0 && CONNECTION_ERRORS.has(error.code ?? ''))) {
