@@ -12,6 +12,6 @@ export async function bundleForNode(entry: string): Promise<string> {
   const temp = fileURLToPath(new URL('../../temp/', import.meta.url))
   mkdirSync(temp, { recursive: true })
   const outfile = join(mkdtempSync(join(temp, 'bundle-')), 'main.mjs')
-  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, external: ['lmdb', 'typebox', 'yaml'], logLevel: 'silent' })
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, packages: 'external', logLevel: 'silent' })
   return outfile
 }
