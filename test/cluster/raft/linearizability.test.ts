@@ -73,3 +73,13 @@ describe('linearizability checker (key-value with compare-and-set)', () => {
     expect(Date.now() - t).toBeLessThan(5000)
   })
 })
+
+describe('linearizability checker limits', () => {
+  it('gives up loudly instead of searching forever', () => {
+    // Many writes with unknown outcome and reads in between: the search space is every subset.
+    const h: Op[] = []
+    for (let i = 0; i < 24; i++) h.push({ ...put(i, 'k', `v${i}`, i, Infinity), output: undefined })
+    h.push(get(99, 'k', 'never-written', 100, 101))
+    expect(() => checkLinearizable(kvModel, h, 1000)).toThrow(/gave up on key k after 1000 states \(25 operations\)/)
+  })
+})

@@ -18,13 +18,14 @@ const only = process.env.RAFT_SEED === undefined ? undefined : Number(process.en
 function runSeed(seed: number): { acked: number; ops: number } {
   const sim = new Simulation({ seed, steps })
   let result
+  let lin
   try {
     result = sim.run()
+    lin = checkLinearizable(kvModel, result.history)
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e)
     throw new Error(`seed ${seed} failed at t=${sim.time}ms: ${msg}\nreplay: RAFT_SEED=${seed} RAFT_STEPS=${steps} npx vitest run test/cluster/raft/sim.test.ts`, { cause: e })
   }
-  const lin = checkLinearizable(kvModel, result.history)
   if (!lin.ok) {
     const ops = result.history.filter((o) => o.input.key === lin.partition).sort((a, b) => a.call - b.call)
     throw new Error(

@@ -25,8 +25,11 @@ export interface Model<S, I, O> {
 /** The verdict for a history; on failure, the key whose sub-history cannot be linearized. */
 export type CheckResult = { ok: true } | { ok: false; partition: string; operations: number }
 
-/** Checks a whole history. */
-export function checkLinearizable<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>[]): CheckResult {
+/** Search states explored per key before giving up (the search is exponential in the worst case). */
+export const DEFAULT_MAX_STATES = 2_000_000
+
+/** Checks a whole history; throws when a key's search exceeds `maxStates` rather than guess. */
+export function checkLinearizable<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>[], maxStates = DEFAULT_MAX_STATES): CheckResult {
   const parts = new Map<string, Operation<I, O>[]>()
   for (const op of history) {
     const k = model.partition(op.input)
@@ -35,13 +38,14 @@ export function checkLinearizable<S, I, O>(model: Model<S, I, O>, history: Opera
     list.push(op)
   }
   for (const [k, ops] of parts) {
-    if (!checkPartition(model, ops)) return { ok: false, partition: k, operations: ops.length }
+    if (!checkPartition(model, ops, maxStates, k)) return { ok: false, partition: k, operations: ops.length }
   }
   return { ok: true }
 }
 
-function checkPartition<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>[]): boolean {
+function checkPartition<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>[], maxStates: number, key: string): boolean {
   for (const op of history) if (op.ret < op.call) throw new Error('linearizability: an operation returns before its call')
+  const partition = key
   const ops = [...history].sort((a, b) => a.call - b.call)
   const n = ops.length
   const done = new Uint8Array(n)
@@ -64,6 +68,7 @@ function checkPartition<S, I, O>(model: Model<S, I, O>, history: Operation<I, O>
     const key = doneKey(state)
     if (seen.has(key)) return false
     seen.add(key)
+    if (seen.size > maxStates) throw new Error(`linearizability: gave up on key ${partition} after ${maxStates} states (${n} operations)`)
     // An operation can go next only if it was called before every other pending one returned.
     let minRet = Infinity
     for (let i = 0; i < n; i++) if (!done[i]) minRet = Math.min(minRet, ops[i]?.ret ?? Infinity)

@@ -157,8 +157,8 @@ export class Simulation {
     for (; this.now < this.opts.steps; this.now++) this.runEvents()
     this.heal()
     this.checkHealed()
-    // Writes still in flight may or may not take effect: they stay in the history as unknown.
     for (const op of [...this.pendingOps.values()]) this.timeout(op)
+    this.settleIndeterminate()
     return {
       seed: this.opts.seed,
       history: this.history,
@@ -233,6 +233,7 @@ export class Simulation {
         this.inv.applied(r.id, e)
         const cmd = e.type === 'normal' && e.data.byteLength > 0 ? decodeCommand(e.data) : undefined
         const out = node.kv.apply(e.index, cmd)
+        if (cmd && out && !this.firstApplied.has(cmd.op)) this.firstApplied.set(cmd.op, { output: out, at: this.stamp() })
         const op = cmd && node.writes.get(cmd.op)
         if (op && out) {
           node.writes.delete(cmd.op)
@@ -464,10 +465,27 @@ export class Simulation {
 
   private timeout(op: ClientOp): void {
     if (!this.pendingOps.delete(op.id)) return
-    // A write that timed out may still take effect at any later time; a read has no effect.
-    if (op.input.kind !== 'get') this.history.push({ client: op.client, input: op.input, output: undefined, call: op.call, ret: Infinity })
+    // A read that timed out had no effect; a write may still take effect later.
+    if (op.input.kind !== 'get') this.indeterminate.push(op)
     this.at(this.now + 1, () => this.clientStep(op.client))
   }
+
+  /**
+   * Writes whose client gave up enter the history as they really ended: applied ones with the
+   * output the state machine produced, returning when first applied anywhere (nothing could observe
+   * them earlier); writes never applied by the end of the converged run had no effect and are left
+   * out. This is what the client would learn by asking, and it keeps the checker's search small.
+   */
+  private settleIndeterminate(): void {
+    for (const op of this.indeterminate) {
+      const applied = this.firstApplied.get(op.id)
+      if (applied) this.history.push({ client: op.client, input: op.input, output: applied.output, call: op.call, ret: applied.at })
+    }
+    this.indeterminate.length = 0
+  }
+
+  private readonly indeterminate: ClientOp[] = []
+  private readonly firstApplied = new Map<string, { output: KvOutput; at: number }>()
 
   // ------------------------------------------------------------------ healing and liveness
 
