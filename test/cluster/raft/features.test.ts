@@ -208,6 +208,22 @@ describe('snapshots and InstallSnapshot', () => {
     expect(net.installed.get('3')).toHaveLength(1)
   })
 
+  it('a follower takes its membership from an installed snapshot', () => {
+    const net = cluster(three)
+    net.campaign('1')
+    net.isolate('3')
+    const leader = net.get('1')
+    leader.proposeConfChange({ type: 'addLearner', node: '4' })
+    net.stabilize()
+    net.propose('1', 'x')
+    leader.compact(leader.log.applied, bytes('s'), 0)
+    expect(net.get('3').members.learners).toEqual([])
+    net.heal()
+    tickAll(net, 3)
+    expect(net.installed.get('3')).toHaveLength(1)
+    expect(net.get('3').members).toEqual({ voters: three, learners: ['4'] })
+  })
+
   it('refuses to snapshot beyond the applied index', () => {
     const r = newRaft('1', ['1'])
     r.campaign()
