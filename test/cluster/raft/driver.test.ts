@@ -115,6 +115,21 @@ for (const [name, makeFactory] of storages) {
       }
     })
 
+    it('a proposal to a leader cut off from the majority is rejected as lost once it learns the new leader', async () => {
+      const c = await three()
+      const old = await c.leader()
+      c.net.isolate(old.id)
+      const stranded = old.adapter.propose(putNs('stranded'))
+      const rejected = expect(stranded).rejects.toThrow(/lost in a leader change/)
+      await waitFor(() => c.followers(old).some((n) => n.adapter.status().role === 'leader'), 3000, 'a new leader')
+      const fresh = c.followers(old).find((n) => n.adapter.status().role === 'leader')
+      await fresh?.adapter.propose(putNs('winner'))
+      c.net.heal()
+      await rejected
+      await waitFor(() => old.sm.items.has('winner'))
+      expect(old.sm.items.has('stranded')).toBe(false)
+    })
+
     it('a restarted node recovers its log from storage and catches up', async () => {
       const c = await three()
       const leader = await c.leader()

@@ -4,18 +4,26 @@ import { describeKvOp, kvModel } from './linearizability/kv-model.js'
 import { Simulation } from './sim/simulation.js'
 
 /**
- * Deterministic simulation over many seeds. Budget: RAFT_SEEDS seeds (default 1500, split across
- * four test cases) of RAFT_STEPS simulated milliseconds (default 3000), from RAFT_FIRST_SEED
+ * Deterministic simulation over many seeds. Budget: RAFT_SEEDS seeds (default 2000, split across
+ * four test cases) of RAFT_STEPS simulated milliseconds (default 4000), from RAFT_FIRST_SEED
  * (default 1). RAFT_SEED=n replays one seed.
  * RAFT_SOAK=1 raises the defaults to 20000 seeds of 10000 steps.
  */
 const soak = process.env.RAFT_SOAK === '1'
-const seeds = Number(process.env.RAFT_SEEDS ?? (soak ? 20_000 : 1500))
-const steps = Number(process.env.RAFT_STEPS ?? (soak ? 10_000 : 3000))
+const seeds = Number(process.env.RAFT_SEEDS ?? (soak ? 20_000 : 2000))
+const steps = Number(process.env.RAFT_STEPS ?? (soak ? 10_000 : 4000))
 const firstSeed = Number(process.env.RAFT_FIRST_SEED ?? 1)
 const only = process.env.RAFT_SEED === undefined ? undefined : Number(process.env.RAFT_SEED)
 
-function runSeed(seed: number): { acked: number; ops: number } {
+interface SeedStats {
+  acked: number
+  crashes: number
+  snapshots: number
+  confChanges: number
+  elections: number
+}
+
+function runSeed(seed: number): SeedStats {
   const sim = new Simulation({ seed, steps })
   let result
   let lin
@@ -32,7 +40,7 @@ function runSeed(seed: number): { acked: number; ops: number } {
       `seed ${seed}: history of key ${lin.partition} (${lin.operations} ops) is not linearizable:\n${ops.map(describeKvOp).join('\n')}\nreplay: RAFT_SEED=${seed} RAFT_STEPS=${steps} npx vitest run test/cluster/raft/sim.test.ts`,
     )
   }
-  return { acked: result.acked, ops: result.history.length }
+  return { acked: result.acked, crashes: result.stats.crashes, snapshots: result.stats.snapshots, confChanges: result.stats.confChanges, elections: result.elections }
 }
 
 describe('deterministic simulation', () => {
@@ -48,10 +56,18 @@ describe('deterministic simulation', () => {
     const from = firstSeed + s * per
     const to = Math.min(firstSeed + seeds, from + per)
     it(`seeds ${from}..${to - 1} x ${steps} steps keep every safety invariant and stay linearizable`, { timeout: 600_000 }, () => {
-      let acked = 0
-      for (let seed = from; seed < to; seed++) acked += runSeed(seed).acked
-      // The workload must actually commit client writes, or the run proves nothing.
-      expect(acked).toBeGreaterThan((to - from) * 5)
+      const total: SeedStats = { acked: 0, crashes: 0, snapshots: 0, confChanges: 0, elections: 0 }
+      for (let seed = from; seed < to; seed++) {
+        const s = runSeed(seed)
+        for (const k of Object.keys(total) as (keyof SeedStats)[]) total[k] += s[k]
+      }
+      // The runs must actually commit writes, crash nodes, snapshot, change membership and re-elect, or they prove little.
+      const n = to - from
+      expect(total.acked).toBeGreaterThan(n * 20)
+      expect(total.crashes).toBeGreaterThan(n)
+      expect(total.snapshots).toBeGreaterThan(n)
+      expect(total.confChanges).toBeGreaterThan(n)
+      expect(total.elections).toBeGreaterThan(n * 3)
     })
   }
 })

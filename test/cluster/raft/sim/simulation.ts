@@ -61,7 +61,7 @@ const SNAPSHOT_EVERY = 25
 const TRAILING = 5
 const CLIENT_TIMEOUT = 150
 const KEYS = ['a', 'b', 'c']
-const CLIENTS = 6
+const CLIENTS = 8
 /** Nemesis actions with repetition as weight: 0 partition, 1 asymmetric, 2 isolate leader, 3 heal, 5 crash, 6 membership, 8 transfer, 9 skew. */
 const NEMESIS = [0, 1, 2, 2, 3, 3, 5, 5, 5, 6, 6, 8, 9]
 
