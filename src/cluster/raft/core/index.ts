@@ -5,7 +5,24 @@ export type { RaftConfig } from './config.js'
 export { ProposalDroppedError } from './errors.js'
 export { encodeConfChange, decodeConfChange, applyConfChange, type ConfChange } from './confchange.js'
 export { seededRandom, type Random } from './prng.js'
-export type { Message, MessageType } from './messages.js'
+export type {
+  AppendMessage,
+  AppendResponseMessage,
+  HeartbeatMessage,
+  HeartbeatResponseMessage,
+  Message,
+  MessageBase,
+  MessageType,
+  ProposeMessage,
+  ReadIndexMessage,
+  ReadIndexResponseMessage,
+  SnapshotMessage,
+  SnapshotResponseMessage,
+  TimeoutNowMessage,
+  VoteMessage,
+  VoteResponseMessage,
+} from './messages.js'
+export type { ProgressState } from './progress.js'
 export type {
   ConfState,
   Entry,

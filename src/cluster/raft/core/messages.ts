@@ -1,14 +1,21 @@
 import type { Entry, SnapshotMeta } from './types.js'
 
-interface Base {
+/**
+ * Fields every message carries.
+ * @public
+ */
+export interface MessageBase {
   from: string
   to: string
   /** Sender's term; 0 for messages that are forwarded without term checks (proposals, read requests). */
   term: number
 }
 
-/** AppendEntries: `index`/`logTerm` identify the entry preceding `entries`. */
-export interface AppendMessage extends Base {
+/**
+ * AppendEntries: `index`/`logTerm` identify the entry preceding `entries`.
+ * @public
+ */
+export interface AppendMessage extends MessageBase {
   type: 'app'
   index: number
   logTerm: number
@@ -16,8 +23,11 @@ export interface AppendMessage extends Base {
   commit: number
 }
 
-/** Reply to AppendEntries. On reject, `rejectHint`/`logTerm` let the leader skip back by term. */
-export interface AppendResponseMessage extends Base {
+/**
+ * Reply to AppendEntries. On reject, `rejectHint`/`logTerm` let the leader skip back by term.
+ * @public
+ */
+export interface AppendResponseMessage extends MessageBase {
   type: 'appResp'
   index: number
   reject: boolean
@@ -25,35 +35,50 @@ export interface AppendResponseMessage extends Base {
   logTerm: number
 }
 
-/** Leader heartbeat; `context` carries the latest pending ReadIndex request. */
-export interface HeartbeatMessage extends Base {
+/**
+ * Leader heartbeat; `context` carries the latest pending ReadIndex request.
+ * @public
+ */
+export interface HeartbeatMessage extends MessageBase {
   type: 'heartbeat'
   commit: number
   context: string | undefined
 }
 
-/** Heartbeat reply, echoing the ReadIndex context. */
-export interface HeartbeatResponseMessage extends Base {
+/**
+ * Heartbeat reply, echoing the ReadIndex context.
+ * @public
+ */
+export interface HeartbeatResponseMessage extends MessageBase {
   type: 'heartbeatResp'
   context: string | undefined
 }
 
-/** RequestVote or its pre-vote probe; `force` marks a leader-transfer campaign that bypasses leases. */
-export interface VoteMessage extends Base {
+/**
+ * RequestVote or its pre-vote probe; `force` marks a leader-transfer campaign that bypasses leases.
+ * @public
+ */
+export interface VoteMessage extends MessageBase {
   type: 'vote' | 'preVote'
   index: number
   logTerm: number
   force: boolean
 }
 
-/** Vote or pre-vote reply. */
-export interface VoteResponseMessage extends Base {
+/**
+ * Vote or pre-vote reply.
+ * @public
+ */
+export interface VoteResponseMessage extends MessageBase {
   type: 'voteResp' | 'preVoteResp'
   reject: boolean
 }
 
-/** One chunk of an InstallSnapshot transfer. */
-export interface SnapshotMessage extends Base {
+/**
+ * One chunk of an InstallSnapshot transfer.
+ * @public
+ */
+export interface SnapshotMessage extends MessageBase {
   type: 'snap'
   meta: SnapshotMeta
   offset: number
@@ -61,32 +86,47 @@ export interface SnapshotMessage extends Base {
   chunk: Uint8Array
 }
 
-/** Chunk acknowledgement: `offset` is how many bytes the receiver holds for snapshot `index`. */
-export interface SnapshotResponseMessage extends Base {
+/**
+ * Chunk acknowledgement: `offset` is how many bytes the receiver holds for snapshot `index`.
+ * @public
+ */
+export interface SnapshotResponseMessage extends MessageBase {
   type: 'snapResp'
   index: number
   offset: number
 }
 
-/** Leader transfer: the receiver campaigns at once. */
-export interface TimeoutNowMessage extends Base {
+/**
+ * Leader transfer: the receiver campaigns at once.
+ * @public
+ */
+export interface TimeoutNowMessage extends MessageBase {
   type: 'timeoutNow'
 }
 
-/** A proposal forwarded from a follower to the leader. */
-export interface ProposeMessage extends Base {
+/**
+ * A proposal forwarded from a follower to the leader.
+ * @public
+ */
+export interface ProposeMessage extends MessageBase {
   type: 'prop'
   entries: { type: 'normal' | 'confChange'; data: Uint8Array }[]
 }
 
-/** A ReadIndex request forwarded to the leader. */
-export interface ReadIndexMessage extends Base {
+/**
+ * A ReadIndex request forwarded to the leader.
+ * @public
+ */
+export interface ReadIndexMessage extends MessageBase {
   type: 'readIndex'
   context: string
 }
 
-/** The leader's answer to a forwarded ReadIndex request. */
-export interface ReadIndexResponseMessage extends Base {
+/**
+ * The leader's answer to a forwarded ReadIndex request.
+ * @public
+ */
+export interface ReadIndexResponseMessage extends MessageBase {
   type: 'readIndexResp'
   context: string
   index: number

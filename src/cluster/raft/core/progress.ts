@@ -4,6 +4,7 @@ import { Inflights } from './inflights.js'
  * How the leader replicates to one follower: `probe` sends one message at a time until it finds
  * where the logs agree, `replicate` pipelines within the inflight window, `snapshot` waits for an
  * InstallSnapshot transfer to finish.
+ * @public
  */
 export type ProgressState = 'probe' | 'replicate' | 'snapshot'
 

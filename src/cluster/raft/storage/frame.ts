@@ -31,7 +31,10 @@ export function readFrame(buf: Buffer, offset: number): FrameRead {
   return { kind: 'ok', payload, next: end }
 }
 
-/** Thrown when stored data is damaged somewhere a crash cannot explain. */
+/**
+ * Thrown when stored data is damaged somewhere a crash cannot explain.
+ * @public
+ */
 export class RaftStorageCorruptError extends Error {
   override readonly name = 'RaftStorageCorruptError'
   constructor(
