@@ -47,6 +47,17 @@ export class Refusal {
 }
 
 const NOT_ROUTED = new Refusal(404, 'not found', undefined, true)
+const DOT_SEGMENT = new Refusal(400, 'path must not contain "." or ".." segments')
+
+/**
+ * Whether a raw path has a `.` or `..` segment, plain or percent-encoded. The router matches such a path as
+ * written (`/api/../admin` matches `/api/*`) but the upstream may resolve it (to `/admin`), escaping the route, so
+ * it is refused rather than forwarded. Only paths with `/.` or `/%` pay for the regular expression.
+ */
+function hasDotSegment(path: string): boolean {
+  return (path.includes('/.') || path.includes('/%')) && DOT_SEGMENT_RE.test(path)
+}
+const DOT_SEGMENT_RE = /\/(?:\.|%2e){1,2}(?:\/|$)/i
 
 /**
  * The data plane: routes each request through the current route table and forwards it upstream.
@@ -158,6 +169,8 @@ export class DataPlane {
     const match = table.match(namespace, req.method!, path)
     if (match.kind === 'not-found') return NOT_ROUTED
     if (match.kind === 'method-not-allowed') return new Refusal(405, 'method not allowed', ['allow', match.allow.join(', ')], true)
+    // Checked once routed, so a middleware app behind us still gets its own unrouted paths, dots or not.
+    if (hasDotSegment(path)) return DOT_SEGMENT
     const route = match.value.route
     if (route.service === undefined) return new Refusal(501, 'route has no service and no request handler')
     const service = table.snapshot.get('service', namespace, route.service)!
