@@ -96,6 +96,7 @@ export class Raft {
   private prevHardState: HardState
   private prevSoft: { lead: string | undefined; role: RaftRole }
   private readyInFlight = false
+  private appendsPending = false
 
   constructor(config: RaftConfig, state: RaftPersistedState) {
     this.cfg = resolveConfig(config)
@@ -228,6 +229,7 @@ export class Raft {
   }
 
   hasReady(): boolean {
+    if (this.appendsPending && this.role === 'leader') return true
     if (this.msgs.length > 0 || this.readStates.length > 0) return true
     if (this.log.unstableSnapshot || this.log.lastIndex() > this.log.stabled) return true
     if (!sameHardState(this.hardState(), this.prevHardState)) return true
@@ -239,6 +241,7 @@ export class Raft {
   ready(): Ready {
     if (this.readyInFlight) throw new Error('raft: ready() called again before advance()')
     this.readyInFlight = true
+    this.flushAppends()
     const hs = this.hardState()
     const hardState = sameHardState(hs, this.prevHardState) ? undefined : hs
     const entries = this.log.unstableEntries()
@@ -328,6 +331,7 @@ export class Raft {
     this.heartbeatElapsed = 0
     this.randomizedElectionTimeout = randInt(this.cfg.random, this.cfg.electionTick, 2 * this.cfg.electionTick)
     this.leadTransferee = undefined
+    this.appendsPending = false
     this.votes.clear()
     this.readOnly.reset()
     this.progress = new Map()
@@ -517,7 +521,20 @@ export class Raft {
     }
     if (m.entries.filter((e) => e.type === 'confChange').length > 1) return fail('raft: one membership change at a time')
     this.appendEntries(m.entries)
-    this.bcastAppend()
+    // Batching: proposals arriving before the next Ready go out together.
+    this.appendsPending = true
+  }
+
+  /** Sends what proposals appended since the last Ready, filling each follower's inflight window. */
+  private flushAppends(): void {
+    if (!this.appendsPending) return
+    this.appendsPending = false
+    if (this.role !== 'leader') return
+    for (const id of this.progress.keys()) {
+      if (id === this.id) continue
+      this.sendAppend(id)
+      this.sendAppendsWhileOpen(id)
+    }
   }
 
   private appendEntries(ents: { type: EntryType; data: Uint8Array }[]): void {
