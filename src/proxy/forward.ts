@@ -128,10 +128,14 @@ export class Forward implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[]>): void {
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: Record<string, string | string[]>): void {
     this.#done = true
-    for (const _ in trailers) {
-      this.#res.addTrailers(trailers as Record<string, string>)
+    // undici's HTTP/2 client passes trailers on as an object where HTTP/1 passes a raw list, and its adapter for
+    // handlers like this one only parses lists: HTTP/2 trailers (gRPC's status) arrive empty but sit in rawTrailers.
+    const raw = controller.rawTrailers
+    const all = raw && !Array.isArray(raw) ? raw : trailers
+    for (const _ in all) {
+      this.#res.addTrailers(all as Record<string, string>)
       break
     }
     this.#res.end()
