@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -155,6 +155,29 @@ for (const [name, makeFactory] of storages) {
     })
   })
 }
+
+describe('raftCluster over file storage after a crash mid-write', () => {
+  it('a node whose last log record was torn restarts, cuts it, and catches up from the leader', async () => {
+    const root = await tempDir()
+    cluster = new TestCluster((id) => new FileRaftStorage(join(root, id)))
+    for (const id of ids) await cluster.start(id, ids)
+    const leader = await cluster.leader()
+    for (let i = 0; i < 5; i++) await leader.adapter.propose(putNs(`t${i}`))
+    const victim = cluster.followers(leader)[0]
+    if (!victim) throw new Error('no follower')
+    await waitFor(() => victim.sm.items.has('t4'))
+    await cluster.stop(victim.id)
+    const dir = join(root, victim.id)
+    const seg = (await readdir(dir)).filter((n) => n.endsWith('.seg')).sort().at(-1) ?? ''
+    const torn = Buffer.alloc(20)
+    torn.writeUInt32LE(4096, 0)
+    await appendFile(join(dir, seg), torn)
+    await leader.adapter.propose(putNs('while-down'))
+    const again = await cluster.start(victim.id, ids)
+    await again.adapter.barrier()
+    expect([...again.sm.items.keys()].sort()).toEqual(['t0', 't1', 't2', 't3', 't4', 'while-down'])
+  })
+})
 
 describe('raftCluster membership and snapshots', () => {
   it('a node joining later receives a snapshot, restores it, and can be promoted to voter', async () => {
