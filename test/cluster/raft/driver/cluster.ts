@@ -31,7 +31,7 @@ export class TestCluster {
 
   async start(id: string, members: string[] | undefined, storage = this.makeStorage(id)): Promise<TestNode> {
     const sm = new KvStateMachine()
-    const adapter = new RaftCluster({ id, storage, transport: this.net.connect(id), members, tickMs: 5, electionTicks: 10, timeoutMs: 3000, ...this.options })
+    const adapter = new RaftCluster({ id, storage, transport: this.net.connect(id), members, tickMs: 5, electionTicks: 20, timeoutMs: 3000, ...this.options })
     await adapter.start(sm)
     const node = { id, adapter, sm, storage }
     this.nodes.set(id, node)
