@@ -66,6 +66,17 @@ export class NotFoundError extends DGateError {
   }
 }
 
+/**
+ * A conditional write (`If-Match`, or `expectedVersion` on a change) found the resource at another version, or
+ * missing: the change was refused and nothing changed.
+ * @public
+ */
+export class PreconditionFailedError extends DGateError {
+  constructor(message: string) {
+    super(message, 412)
+  }
+}
+
 /** `route "users"`, or just `route` when the input had no usable name. */
 export function describe(kind: string, name: string | undefined): string {
   return name === undefined || name === '' ? kind : `${kind} "${name}"`

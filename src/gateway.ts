@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { createAdminHandler } from './admin/handler.js'
+import { resolveAdminOptions, type AdminOptions } from './admin/options.js'
 import type { ClusterAdapter } from './cluster/adapter.js'
 import { standalone } from './cluster/standalone.js'
 import { DGateError } from './errors.js'
@@ -32,6 +34,20 @@ export interface GatewayOptions {
   snapshotEvery?: number
   /** Data plane settings. */
   proxy?: ProxyOptions
+  /** Admin API settings (auth, allow-list, body limit); checked when the gateway is created. */
+  admin?: AdminOptions
+}
+
+/**
+ * The admin REST API of a gateway.
+ * @public
+ */
+export interface GatewayAdmin {
+  /**
+   * The admin API (DGate's `/api/v1`, plus `/healthz`, `/readyz` and `/api/v1/cluster`) as an `http.Server` request
+   * listener. With `next` it is Connect/Express middleware: paths it does not serve are passed on.
+   */
+  readonly handler: (req: IncomingMessage, res: ServerResponse, next?: Next) => void
 }
 
 /**
@@ -70,6 +86,8 @@ export interface Gateway {
    * (or answered 404 when there are none).
    */
   readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean
+  /** The admin REST API, to mount on a listener of your choice (e.g. `http.createServer(gw.admin.handler)`). */
+  readonly admin: GatewayAdmin
   /** Runs a web `Request` through the gateway, for fetch-style hosts and tests. Streams both ways. */
   fetch(request: Request): Promise<Response>
   /** Starts a listener of the gateway's own (HTTP, or HTTPS with SNI certificates from domains). */
@@ -89,6 +107,8 @@ export interface Gateway {
  * @public
  */
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  // Refuse unsafe admin settings before anything is opened.
+  resolveAdminOptions(options.admin)
   const defaultNamespace = options.disableDefaultNamespace ? undefined : DEFAULT_NAMESPACE.name
   const state = new GatewayState({ defaultNamespace: defaultNamespace !== undefined })
   const cluster = options.cluster ?? standalone({ storage: openStorage(options.storage), ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }) })
@@ -111,7 +131,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const listeners = new Set<Listener>()
   const gatewayHandler = (req: IncomingMessage, res: ServerResponse) => proxy.handle(req, res)
   const gatewayUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void upgradeThrough(proxy, req, socket, head)
-  return {
+  const gateway: Omit<Gateway, 'admin'> = {
     namespaces: namespaceApi(ctx),
     domains: resourceApi('domain', ctx),
     services: resourceApi('service', ctx),
@@ -141,6 +161,17 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
         await Promise.all([cluster.close(), proxy.close()])
       })()),
   }
+  const adminHandler = createAdminHandler(
+    {
+      ...gateway,
+      get snapshot() {
+        return state.current
+      },
+      defaultNamespace,
+    },
+    options.admin,
+  )
+  return Object.defineProperties(gateway, { admin: { value: { handler: adminHandler }, enumerable: true } }) as Gateway
 }
 
 function openStorage(option: StorageOption | undefined): Storage {

@@ -15,6 +15,8 @@ export interface KindDefinition<Input, Stored> {
   parse(input: unknown, ctx: NormalizeContext): Stored
   /** The identity field of the input (`name`, or `id` for documents). */
   readonly nameField: string
+  /** The typebox schema of the input's shape (the CLI derives its field lists and types from it). */
+  readonly schema: TSchema
   /** Type witness only. */
   readonly _input?: Input
 }
@@ -34,6 +36,7 @@ export function defineKind<Input, Stored>(options: {
   return {
     kind: options.kind,
     nameField,
+    schema: options.schema,
     parse(raw, ctx) {
       const input = withoutOutputFields(raw)
       const name = input && typeof input === 'object' ? (input as Record<string, unknown>)[nameField] : undefined

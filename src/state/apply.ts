@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, ValidationError, describe } from '../errors.js'
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, describe } from '../errors.js'
 import { compileDocumentSchema } from '../documents/json-schema.js'
 import type { Collection } from '../resources/collection.js'
 import type { Document } from '../resources/document.js'
@@ -6,7 +6,7 @@ import { KINDS, NAMESPACED_KINDS, type NamespacedKind, type ResourceOf } from '.
 import { canonicalPath, type Route } from '../resources/route.js'
 import type { Change } from './change.js'
 import { PersistentMap } from './persistent-map.js'
-import { Snapshot, emptyNamespace, type NamespaceState, type RouteSlot } from './snapshot.js'
+import { Snapshot, emptyNamespace, versionKey, type NamespaceState, type RouteSlot } from './snapshot.js'
 
 /**
  * Checks that need more than the resource model (a module compiler, for instance), run on every put of that kind
@@ -34,12 +34,13 @@ function persistent<V>(map: ReadonlyMap<string, V>): PersistentMap<V> {
  */
 export function applyChange(base: Snapshot, change: Change, version: number, checks: ApplyChecks = {}): Snapshot {
   const namespaces = persistent(base.namespaces)
+  if (change.expectedVersion !== undefined) checkVersion(base, change, change.expectedVersion)
   if (change.kind === 'namespace') {
     if (change.op === 'put') {
       const item = KINDS.namespace.parse(change.item, { defaultNamespace: undefined })
       sameKey(change, item.name, undefined)
-      const existing = namespaces.get(item.name)
-      return new Snapshot(version, namespaces.set(item.name, existing ? { ...existing, namespace: item } : emptyNamespace(item)))
+      const state = namespaces.get(item.name) ?? emptyNamespace(item)
+      return new Snapshot(version, namespaces.set(item.name, { ...state, namespace: item, versions: persistent(state.versions).set('namespace', version) }))
     }
     const existing = namespaces.get(change.name)
     if (!existing) throw new NotFoundError(`namespace "${change.name}" not found`)
@@ -55,7 +56,10 @@ export function applyChange(base: Snapshot, change: Change, version: number, che
   }
 
   if (change.kind === 'document') {
-    return new Snapshot(version, namespaces.set(change.namespace, change.op === 'put' ? putDocument(ns, change.item) : deleteDocument(ns, change)))
+    const next = change.op === 'put' ? putDocument(ns, change.item) : deleteDocument(ns, change)
+    const key = versionKey('document', change.name, change.op === 'put' ? change.item.collection : change.collection)
+    const versions = change.op === 'put' ? persistent(ns.versions).set(key, version) : persistent(ns.versions).delete(key)
+    return new Snapshot(version, namespaces.set(change.namespace, { ...next, versions }))
   }
 
   const kind: NamespacedKind = change.kind
@@ -67,6 +71,7 @@ export function applyChange(base: Snapshot, change: Change, version: number, che
     if (kind === 'route') next.routeIndex = indexRoute(item as Route, ns)
     if (kind === 'collection') checkCollectionDocuments(item as Collection, ns)
     ;(next as Record<NamespacedKind, unknown>)[kind] = map.set(item.name, item)
+    next.versions = persistent(ns.versions).set(versionKey(kind, item.name), version)
   } else {
     const existing = map.get(change.name)
     if (!existing) throw new NotFoundError(`${kind} "${change.name}" not found in namespace "${change.namespace}"`)
@@ -74,10 +79,20 @@ export function applyChange(base: Snapshot, change: Change, version: number, che
     if (users.length > 0) throw new ConflictError(`cannot delete ${kind} "${change.name}": ${usedBy(users)}`)
     if (kind === 'route') next.routeIndex = unindexRoute(existing as Route, ns.routeIndex)
     ;(next as Record<NamespacedKind, unknown>)[kind] = map.delete(change.name)
+    next.versions = persistent(ns.versions).delete(versionKey(kind, change.name))
   }
   const snapshot = new Snapshot(version, namespaces.set(change.namespace, next))
   if (change.op === 'put' && change.kind === 'module' && checks.module) checks.module(snapshot.get('module', change.namespace, change.name)!, snapshot)
   return snapshot
+}
+
+/** Refuses a conditional change unless its resource exists at exactly the expected version in `base`. */
+function checkVersion(base: Snapshot, change: Change, expected: number): void {
+  const current = base.versionOf(change.kind, change.namespace, change.name, change.collection)
+  const what = change.kind === 'document' ? `document "${change.name}" in collection "${change.collection ?? ''}"` : describe(change.kind, change.name)
+  const where = change.kind === 'namespace' ? '' : ` in namespace "${change.namespace}"`
+  if (current === undefined) throw new PreconditionFailedError(`${what} does not exist${where}, so it is not at version ${expected}`)
+  if (current !== expected) throw new PreconditionFailedError(`${what}${where} is at version ${current}, not ${expected}`)
 }
 
 /** The change's key fields must agree with its item, or a replayed log could file a resource under another name. */

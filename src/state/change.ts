@@ -7,14 +7,16 @@ import type { ResourceKind, ResourceOf } from '../resources/kinds.js'
  * Every write (API call, admin REST, config file, module `dgate/state` call) becomes a change,
  * is committed to the log (locally or through the cluster) and then applied in the same order
  * on every node. `item` holds the normalized resource for `put`; it is absent for `delete`.
- * For documents, `name` is the document id and `collection` names its collection.
+ * For documents, `name` is the document id and `collection` names its collection. With `expectedVersion` the
+ * change is refused (PreconditionFailedError, 412) unless the resource exists at exactly that version (the log
+ * index of the change that last wrote it); the check runs against the state the change is applied to.
  *
  * @public
  */
 export type Change = {
   [K in ResourceKind]:
-    | { kind: K; op: 'put'; namespace: string; name: string; collection?: string; item: ResourceOf<K> }
-    | { kind: K; op: 'delete'; namespace: string; name: string; collection?: string }
+    | { kind: K; op: 'put'; namespace: string; name: string; collection?: string; item: ResourceOf<K>; expectedVersion?: number }
+    | { kind: K; op: 'delete'; namespace: string; name: string; collection?: string; expectedVersion?: number }
 }[ResourceKind]
 
 /**

@@ -5,6 +5,10 @@ import { PersistentMap } from './persistent-map.js'
 import { Snapshot, emptyNamespace, type NamespaceState } from './snapshot.js'
 import { applyChange } from './apply.js'
 
+function persistent<V>(map: ReadonlyMap<string, V>): PersistentMap<V> {
+  return map instanceof PersistentMap ? (map as PersistentMap<V>) : PersistentMap.from(map)
+}
+
 /** Bumped whenever the serialized shape changes incompatibly. */
 const FORMAT = 1
 
@@ -12,6 +16,8 @@ interface SerializedNamespace {
   namespace: Namespace
   resources: { [K in NamespacedKind]?: ResourceOf<K>[] }
   documents: Document[]
+  /** Resource versions by key; absent in snapshots written before versions existed (everything at version 0). */
+  versions?: [string, number][]
 }
 
 interface SerializedState {
@@ -34,7 +40,7 @@ export function encodeSnapshot(snapshot: Snapshot, appliedIndex: number): Uint8A
     }
     const documents: Document[] = []
     for (const docs of ns.documents.values()) documents.push(...docs.values())
-    namespaces.push({ namespace: ns.namespace, resources, documents })
+    namespaces.push({ namespace: ns.namespace, resources, documents, versions: [...ns.versions] })
   }
   const state: SerializedState = { format: FORMAT, version: snapshot.version, appliedIndex, namespaces }
   return Buffer.from(JSON.stringify(state))
@@ -75,5 +81,11 @@ export function decodeSnapshot(bytes: Uint8Array): { snapshot: Snapshot; applied
       snapshot = applyChange(snapshot, { kind: 'route', op: 'put', namespace: route.namespace, name: route.name, item: route }, state.version)
     }
   }
-  return { snapshot, appliedIndex: state.appliedIndex }
+  // Versions last: the route replay above stamps routes with the snapshot's version.
+  let restored = persistent(snapshot.namespaces)
+  for (const s of state.namespaces) {
+    const ns = restored.get(s.namespace.name)!
+    restored = restored.set(s.namespace.name, { ...ns, versions: PersistentMap.from(s.versions ?? []) })
+  }
+  return { snapshot: new Snapshot(state.version, restored), appliedIndex: state.appliedIndex }
 }

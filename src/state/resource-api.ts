@@ -25,18 +25,30 @@ export interface ReadOptions {
 }
 
 /**
+ * Options of conditional writes.
+ * @public
+ */
+export interface WriteOptions {
+  /**
+   * Refuse the write with a PreconditionFailedError (412) unless the resource exists at exactly this version
+   * (`Snapshot.versionOf`, the log index of the change that last wrote it). Checked atomically with the write.
+   */
+  expectedVersion?: number
+}
+
+/**
  * The typed API of one namespaced kind. Writes resolve after the change is durable and applied.
  * @public
  */
 export interface ResourceApi<K extends NamespacedKind> {
   /** Creates or replaces; rejects with a ValidationError, ConflictError or NotFoundError and changes nothing. */
-  put(spec: ResourceSpecs[K]): Promise<ResourceView<K>>
+  put(spec: ResourceSpecs[K], options?: WriteOptions): Promise<ResourceView<K>>
   /** One resource by name, or undefined when there is none. */
   get(name: string, options?: ReadOptions): Promise<ResourceView<K> | undefined>
   /** Sorted by name; all namespaces when `namespace` is omitted and `all` is set. */
   list(options?: ReadOptions & { all?: boolean }): Promise<ResourceView<K>[]>
   /** Deletes by name; rejects with a NotFoundError when missing, or a ConflictError while in use (a service or module by routes, a collection by documents). */
-  delete(name: string, options?: { namespace?: string }): Promise<void>
+  delete(name: string, options?: { namespace?: string } & WriteOptions): Promise<void>
 }
 
 /**
@@ -45,13 +57,13 @@ export interface ResourceApi<K extends NamespacedKind> {
  */
 export interface NamespaceApi {
   /** Creates or replaces a namespace; replacing keeps everything in it. */
-  put(spec: NamespaceSpec): Promise<Namespace>
+  put(spec: NamespaceSpec, options?: WriteOptions): Promise<Namespace>
   /** One namespace, or undefined; `consistent` as in {@link ReadOptions}. */
   get(name: string, options?: { consistent?: boolean }): Promise<Namespace | undefined>
   /** Every namespace, sorted by name. */
   list(options?: { consistent?: boolean }): Promise<Namespace[]>
   /** Deletes an empty namespace; rejects with a ConflictError naming what is still in it, or a NotFoundError. */
-  delete(name: string): Promise<void>
+  delete(name: string, options?: WriteOptions): Promise<void>
 }
 
 /**
@@ -60,13 +72,13 @@ export interface NamespaceApi {
  */
 export interface DocumentApi {
   /** Creates or replaces a document; resolves with the stored document and the server's timestamps. */
-  put(spec: DocumentSpec): Promise<Document>
+  put(spec: DocumentSpec, options?: WriteOptions): Promise<Document>
   /** One document, or undefined when there is none. */
   get(collection: string, id: string, options?: ReadOptions): Promise<Document | undefined>
   /** A collection's documents sorted by id, paged (default limit 100). */
   list(collection: string, options?: ReadOptions & Page): Promise<Document[]>
   /** Deletes a document; rejects with a NotFoundError when it does not exist. */
-  delete(collection: string, id: string, options?: { namespace?: string }): Promise<void>
+  delete(collection: string, id: string, options?: { namespace?: string } & WriteOptions): Promise<void>
 }
 
 /** What the resource APIs need from the gateway. */
@@ -82,10 +94,10 @@ export interface ResourceContext {
 export function resourceApi<K extends NamespacedKind>(kind: K, ctx: ResourceContext): ResourceApi<K> {
   const view = (item: ResourceTypes[K]) => toView(kind, item)
   return {
-    async put(spec) {
+    async put(spec, options = {}) {
       const item = KINDS[kind].parse(spec, { defaultNamespace: ctx.defaultNamespace }) as ResourceTypes[K]
       const { name, namespace } = item as { name: string; namespace: string }
-      await ctx.cluster.propose({ kind, op: 'put', namespace, name, item } as Change)
+      await ctx.cluster.propose({ kind, op: 'put', namespace, name, item, ...expected(options) } as Change)
       return view(item)
     },
     async get(name, options = {}) {
@@ -99,16 +111,16 @@ export function resourceApi<K extends NamespacedKind>(kind: K, ctx: ResourceCont
       return snapshot.list(kind, ns).map(view)
     },
     async delete(name, options = {}) {
-      await ctx.cluster.propose({ kind, op: 'delete', namespace: namespaceFor(ctx, options), name } as Change)
+      await ctx.cluster.propose({ kind, op: 'delete', namespace: namespaceFor(ctx, options), name, ...expected(options) } as Change)
     },
   }
 }
 
 export function namespaceApi(ctx: ResourceContext): NamespaceApi {
   return {
-    async put(spec) {
+    async put(spec, options = {}) {
       const item = KINDS.namespace.parse(spec, { defaultNamespace: undefined })
-      await ctx.cluster.propose({ kind: 'namespace', op: 'put', namespace: item.name, name: item.name, item })
+      await ctx.cluster.propose({ kind: 'namespace', op: 'put', namespace: item.name, name: item.name, item, ...expected(options) })
       return item
     },
     async get(name, options = {}) {
@@ -117,21 +129,21 @@ export function namespaceApi(ctx: ResourceContext): NamespaceApi {
     async list(options = {}) {
       return (await read(ctx, options)).listNamespaces()
     },
-    async delete(name) {
-      await ctx.cluster.propose({ kind: 'namespace', op: 'delete', namespace: name, name })
+    async delete(name, options = {}) {
+      await ctx.cluster.propose({ kind: 'namespace', op: 'delete', namespace: name, name, ...expected(options) })
     },
   }
 }
 
 export function documentApi(ctx: ResourceContext): DocumentApi {
   return {
-    async put(spec) {
+    async put(spec, options = {}) {
       const parsed = KINDS.document.parse(spec, { defaultNamespace: ctx.defaultNamespace })
       const now = ctx.now()
       // The apply keeps createdAt of a replaced document; computing it here too lets put answer without a read-back.
       const previous = ctx.snapshot().document(parsed.namespace, parsed.collection, parsed.id)
       const item: Document = { ...parsed, createdAt: now, updatedAt: now }
-      await ctx.cluster.propose({ kind: 'document', op: 'put', namespace: item.namespace, name: item.id, collection: item.collection, item })
+      await ctx.cluster.propose({ kind: 'document', op: 'put', namespace: item.namespace, name: item.id, collection: item.collection, item, ...expected(options) })
       return previous ? { ...item, createdAt: previous.createdAt } : item
     },
     async get(collection, id, options = {}) {
@@ -141,9 +153,18 @@ export function documentApi(ctx: ResourceContext): DocumentApi {
       return (await read(ctx, options)).listDocuments(namespaceFor(ctx, options), collection, options)
     },
     async delete(collection, id, options = {}) {
-      await ctx.cluster.propose({ kind: 'document', op: 'delete', namespace: namespaceFor(ctx, options), name: id, collection })
+      await ctx.cluster.propose({ kind: 'document', op: 'delete', namespace: namespaceFor(ctx, options), name: id, collection, ...expected(options) })
     },
   }
+}
+
+/** The change field for a conditional write; absent (not undefined) otherwise, so logged changes stay unchanged. */
+function expected(options: WriteOptions): { expectedVersion?: number } {
+  if (options.expectedVersion === undefined) return {}
+  if (!Number.isSafeInteger(options.expectedVersion) || options.expectedVersion < 0) {
+    throw new TypeError(`expectedVersion must be an integer >= 0, not ${String(options.expectedVersion)}`)
+  }
+  return { expectedVersion: options.expectedVersion }
 }
 
 async function read(ctx: ResourceContext, options: { consistent?: boolean }): Promise<Snapshot> {

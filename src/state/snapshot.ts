@@ -1,5 +1,5 @@
 import type { Document } from '../resources/document.js'
-import type { NamespacedKind, ResourceOf } from '../resources/kinds.js'
+import type { NamespacedKind, ResourceKind, ResourceOf } from '../resources/kinds.js'
 import type { Namespace } from '../resources/namespace.js'
 import { PersistentMap } from './persistent-map.js'
 
@@ -24,6 +24,11 @@ export interface NamespaceState {
   readonly secret: ReadonlyMap<string, ResourceOf<'secret'>>
   /** Documents by collection name, then by id. */
   readonly documents: ReadonlyMap<string, ReadonlyMap<string, Document>>
+  /**
+   * The log index of the change that last wrote each resource of this namespace, by {@link versionKey}. A resource
+   * that exists without an entry (the built-in `default` namespace) is at version 0.
+   */
+  readonly versions: ReadonlyMap<string, number>
   /** Derived from `route`: who serves each method of each path (parameter names erased), to refuse duplicates. */
   readonly routeIndex: ReadonlyMap<string, readonly RouteSlot[]>
 }
@@ -50,6 +55,16 @@ export interface Page {
   limit?: number
   /** Skip this many first (default 0). */
   offset?: number
+}
+
+/**
+ * The key of a resource in {@link NamespaceState.versions}: `namespace` for the namespace itself, `kind/name` for
+ * namespaced kinds and `document/collection/id` for documents (names never contain `/`).
+ * @public
+ */
+export function versionKey(kind: ResourceKind, name: string, collection?: string): string {
+  if (kind === 'namespace') return 'namespace'
+  return kind === 'document' ? `document/${collection ?? ''}/${name}` : `${kind}/${name}`
 }
 
 const EMPTY: ReadonlyMap<string, never> = PersistentMap.empty<never>()
@@ -114,6 +129,20 @@ export class Snapshot {
       .map((id) => map.get(id)!)
   }
 
+  /**
+   * The version of a resource (the log index of the change that last wrote it; 0 for a resource that was never
+   * written through the log), or undefined when it does not exist. For documents, `name` is the id.
+   */
+  versionOf(kind: ResourceKind, namespace: string, name: string, collection?: string): number | undefined {
+    const ns = this.namespaces.get(kind === 'namespace' ? name : namespace)
+    if (!ns) return undefined
+    let exists: boolean
+    if (kind === 'namespace') exists = true
+    else if (kind === 'document') exists = ns.documents.get(collection ?? '')?.has(name) ?? false
+    else exists = ns[kind].has(name)
+    return exists ? (ns.versions.get(versionKey(kind, name, collection)) ?? 0) : undefined
+  }
+
   /** How many documents a collection holds. */
   countDocuments(namespace: string, collection: string): number {
     return this.namespaces.get(namespace)?.documents.get(collection)?.size ?? 0
@@ -135,5 +164,5 @@ function byCodeUnit(a: string, b: string): number {
 
 /** An empty namespace state. */
 export function emptyNamespace(namespace: Namespace): NamespaceState {
-  return { namespace, domain: EMPTY, service: EMPTY, module: EMPTY, route: EMPTY, collection: EMPTY, secret: EMPTY, documents: EMPTY, routeIndex: EMPTY }
+  return { namespace, domain: EMPTY, service: EMPTY, module: EMPTY, route: EMPTY, collection: EMPTY, secret: EMPTY, documents: EMPTY, versions: EMPTY, routeIndex: EMPTY }
 }
