@@ -46,7 +46,10 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardInfo
     const value = raw[i + 1]!
     const lower = name.toLowerCase()
     if (lower === 'host' || (named !== undefined && named.has(lower)) || lower.startsWith('x-dgate-')) continue
-    if (HOP_BY_HOP.has(lower)) {
+    // Node has already answered `Expect: 100-continue` with 100 Continue (so the body is on its way), and undici
+    // refuses to send an Expect header at all: forwarding it would fail every such request (curl sends it for
+    // bodies over 1 KiB).
+    if (HOP_BY_HOP.has(lower) || (lower.length === 6 && lower === 'expect')) {
       if (lower === 'te' && /(?:^|,)\s*trailers\s*(?:;|,|$)/i.test(value)) trailers = true
       continue
     }

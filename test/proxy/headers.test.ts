@@ -196,3 +196,15 @@ describe('client response headers', () => {
     expect(raw.head.split('\r\n')[0]).toBe('HTTP/1.1 207 Quite Multi')
   })
 })
+
+describe('Expect: 100-continue', () => {
+  it('answers the client with 100 Continue itself and forwards the body without the Expect header', async () => {
+    const { port, up } = await setup()
+    const body = 'x'.repeat(2000)
+    const res = await rawRequest(port, `POST /e HTTP/1.1\r\nHost: front.test\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n${body}`)
+    expect(res.head).toBe('HTTP/1.1 100 Continue')
+    expect(res.body.toString()).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+    expect(up.seen[0]!.body).toBe(body)
+    expect(up.seen[0]!.headers.expect).toBeUndefined()
+  })
+})
