@@ -44,4 +44,18 @@ describe('disablePrivateIps', () => {
     }
     expect(up.seen).toEqual([])
   })
+
+  it('guards h2c:// and https:// upstreams the same way (DGate let h2c bypass it)', async () => {
+    const up = await echo()
+    let connections = 0
+    up.server.on('connection', () => connections++)
+    const { gw, url } = await startGateway({ proxy: { disablePrivateIps: true } })
+    for (const scheme of ['h2c', 'https']) {
+      await gw.services.put({ name: scheme, urls: [`${scheme}://localhost:${up.port}`] })
+      await gw.routes.put({ name: scheme, paths: [`/${scheme}`], methods: ['GET'], service: scheme })
+      const res = await call(`${url}/${scheme}`)
+      expect([scheme, res.status, JSON.parse(res.body).error]).toEqual([scheme, 502, 'upstream address not allowed'])
+    }
+    expect(connections).toBe(0)
+  })
 })
