@@ -51,7 +51,8 @@ export class Forward implements Dispatcher.DispatchHandler {
   readonly #req: IncomingMessage
   readonly #res: ServerResponse
   readonly #plan: ForwardPlan
-  readonly #pool: Dispatcher
+  #pool: Dispatcher
+  readonly #upstreams: Upstreams
   readonly #headers: string[]
   #controller: Dispatcher.DispatchController | undefined
   #attemptsLeft: number
@@ -64,6 +65,7 @@ export class Forward implements Dispatcher.DispatchHandler {
     this.#req = req
     this.#res = res
     this.#plan = plan
+    this.#upstreams = upstreams
     this.#pool = upstreams.pool(plan.upstream, plan.service)
     this.#headers = upstreamRequestHeaders(req.rawHeaders, plan.info)
     // A streamed body can be read once, so only body-less idempotent requests are retried.
@@ -173,6 +175,13 @@ export class Forward implements Dispatcher.DispatchHandler {
 
   #retry(): void {
     if (this.#done) return
+    // Ask again: a state change during the pause may have closed the pool this request started on.
+    try {
+      this.#pool = this.#upstreams.pool(this.#plan.upstream, this.#plan.service)
+    } catch {
+      this.#done = true
+      return sendError(this.#res, 502, 'upstream unavailable')
+    }
     this.start()
   }
 
