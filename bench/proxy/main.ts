@@ -13,7 +13,7 @@ import { availableParallelism, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Client } from 'undici'
 import { bundleEntry } from '../lib/build.js'
-import { announce, argValue, hasCommand, killChildren, roleOf, serveParent, spawnRole, type BenchChild } from '../lib/children.js'
+import { announce, argValue, hasCommand, killChildren, roleOf, serveParent, spawnRole, type BenchChild, type CpuDelta } from '../lib/children.js'
 import { installWrk, runLoad, WRK_INSTALL, type LoadOptions } from '../lib/load.js'
 import { backgroundLoad, waitForQuiet } from '../lib/machine.js'
 import { LOADGEN_ROLE, serveLoadgen } from '../lib/loadgen.js'
@@ -104,6 +104,42 @@ function scenariosOf(options: Options): Scenario[] {
   ]
 }
 
+interface Bench {
+  options: Options
+  layout: Layout
+  upstream: BenchChild
+  loadgen: BenchChild | undefined
+}
+
+/** One measured run of one target: warm-up, idle gap, then the load with CPU windows open in proxy and upstream. */
+async function measure({ options, layout, upstream, loadgen }: Bench, port: number, proxy: BenchChild | undefined, scenario: Scenario): Promise<Sample> {
+  const load = (durationSeconds: number): LoadOptions => ({
+    url: `http://127.0.0.1:${port}${scenario.path}`,
+    connections: options.connections,
+    threads: options.threads,
+    durationSeconds,
+    method: scenario.method,
+    bodyBytes: scenario.method === 'POST' ? scenario.bytes : undefined,
+    cpu: layout.load,
+  })
+  if (options.waitQuietSeconds > 0 && !(await waitForQuiet(options.waitQuietSeconds))) process.stdout.write('(still busy) ')
+  if (options.warmupSeconds > 0) await runLoad(load(options.warmupSeconds), loadgen)
+  // The idle gap doubles as a probe of everybody else's load: our processes are idle during it.
+  const background = await backgroundLoad(IDLE_GAP_MS)
+  await Promise.all([proxy?.cpuStart(), upstream.cpuStart()])
+  const result = await runLoad(load(options.durationSeconds), loadgen)
+  const [proxyCpu, upstreamCpu] = await Promise.all([proxy?.cpuStop(), upstream.cpuStop()])
+  const requests = Math.max(1, result.requests)
+  const total = (cpu: CpuDelta) => cpu.userMicros + cpu.systemMicros
+  return {
+    load: result,
+    proxyCpuPerRequest: proxyCpu ? total(proxyCpu) / requests : undefined,
+    proxyCpuShare: proxyCpu ? total(proxyCpu) / 1000 / proxyCpu.wallMillis : undefined,
+    upstreamCpuPerRequest: total(upstreamCpu) / requests,
+    backgroundLoad: background,
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2))
   if (options.install) installWrk()
@@ -142,41 +178,17 @@ async function main(): Promise<void> {
   for (const name of targets) await verify(name, ports.get(name) ?? 0, scenarios)
   console.log(`verified: ${targets.map((name) => LABELS[name]).join(', ')} answer 200 with the right bodies`)
 
-  const load = (port: number, scenario: Scenario, durationSeconds: number): LoadOptions => ({
-    url: `http://127.0.0.1:${port}${scenario.path}`,
-    connections: options.connections,
-    threads: options.threads,
-    durationSeconds,
-    method: scenario.method,
-    bodyBytes: scenario.method === 'POST' ? scenario.bytes : undefined,
-    cpu: layout.load,
-  })
-
+  const bench: Bench = { options, layout, upstream: upstreamChild, loadgen }
   const reports: Array<[Scenario, ReturnType<typeof reportScenario>]> = []
   for (const scenario of scenarios) {
     const results = new Map<TargetName, Sample[]>(targets.map((name) => [name, []]))
     for (let round = 0; round < options.rounds; round++) {
       for (const name of targets) {
-        const port = ports.get(name) ?? 0
-        const proxy = proxies.get(name)
         process.stdout.write(`  ${scenario.name} round ${round + 1}: ${LABELS[name]} ... `)
-        if (options.waitQuietSeconds > 0 && !(await waitForQuiet(options.waitQuietSeconds))) process.stdout.write('(still busy) ')
-        if (options.warmupSeconds > 0) await runLoad(load(port, scenario, options.warmupSeconds), loadgen)
-        // The idle gap doubles as a probe of everybody else's load: our processes are idle during it.
-        const background = await backgroundLoad(IDLE_GAP_MS)
-        await Promise.all([proxy?.cpuStart(), upstreamChild.cpuStart()])
-        const result = await runLoad(load(port, scenario, options.durationSeconds), loadgen)
-        const [proxyCpu, upstreamCpu] = await Promise.all([proxy?.cpuStop(), upstreamChild.cpuStop()])
-        const requests = Math.max(1, result.requests)
-        const total = (cpu: { userMicros: number; systemMicros: number }) => cpu.userMicros + cpu.systemMicros
-        results.get(name)?.push({
-          load: result,
-          proxyCpuPerRequest: proxyCpu ? total(proxyCpu) / requests : undefined,
-          proxyCpuShare: proxyCpu ? total(proxyCpu) / 1000 / proxyCpu.wallMillis : undefined,
-          upstreamCpuPerRequest: total(upstreamCpu) / requests,
-          backgroundLoad: background,
-        })
-        console.log(`${result.requestsPerSecond.toFixed(0)} req/s${result.errors + result.non2xx ? `, ${result.errors} socket errors, ${result.non2xx} non-2xx` : ''}`)
+        const sample = await measure(bench, ports.get(name) ?? 0, proxies.get(name), scenario)
+        results.get(name)?.push(sample)
+        const { load } = sample
+        console.log(`${load.requestsPerSecond.toFixed(0)} req/s${load.errors + load.non2xx ? `, ${load.errors} socket errors, ${load.non2xx} non-2xx` : ''}`)
         await sleep(IDLE_GAP_MS)
       }
     }
