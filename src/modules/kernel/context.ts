@@ -1,0 +1,514 @@
+import type { TextTools } from './env.js'
+import type { MapTools } from './maps.js'
+import type { WebTools } from './web.js'
+
+/** The exchange as the kernel reads it (bodies arrive separately). */
+interface ExchangeData {
+  id: string
+  request: { method: string; path: string; host: string; proto: string; remoteAddress: string; contentLength: number; headers: [string, string][]; query: string }
+  params: Record<string, string>
+  route: unknown
+  service?: unknown
+  namespace: unknown
+  locals: Record<string, unknown>
+  response: { status?: number; headers: [string, string][]; ended: boolean }
+  upstream?: { statusCode: number; headers: [string, string][] }
+  error?: { message: string; status?: number }
+}
+
+/** One hook call's state inside the kernel. */
+export interface CallState {
+  readonly id: number
+  readonly hook: string
+  readonly ex: ExchangeData
+  /** Whether `ex` is the kernel's own copy (JSON mode) or the host's object (native mode, copied on access). */
+  readonly owned: boolean
+  /** Host call for this call: resolves to the JSON value and the bytes. */
+  readonly rpc: (op: string, args: string, bytes?: Uint8Array) => Promise<{ value: unknown; bytes: Uint8Array | undefined }>
+  done: boolean
+  ctx?: unknown
+  locals: Record<string, unknown>
+  reqBody: Uint8Array | undefined
+  reqBodyRead: Promise<Uint8Array> | undefined
+  reqBodyWritten: boolean
+  reqHeaders: unknown
+  reqQuery: unknown
+  method: string | undefined
+  path: string | undefined
+  resTouched: boolean
+  resStatus: number | undefined
+  resHeaders: unknown
+  resChunks: Uint8Array[]
+  resEnded: boolean
+  upBody: Uint8Array | undefined
+  upBodyRead: Promise<Uint8Array> | undefined
+  upTouched: boolean
+  upWritten: boolean
+  upStatus: number
+  upHeaders: unknown
+}
+
+/** What `makeContext` provides to the boot code. */
+export interface ContextTools {
+  /** Creates the state of a call; `owned` says whether `ex` is the kernel's own copy (JSON mode). */
+  begin(id: number, hook: string, ex: ExchangeData, owned: boolean, rpc: CallState['rpc'], bodies: [Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined]): CallState
+  /** The `ctx` object handed to hooks. */
+  ctxOf(call: CallState): unknown
+  /** The `err` argument of `errorHandler`. */
+  errorOf(call: CallState): unknown
+  /** The outcome (before JSON) and the bodies that changed. */
+  outcomeOf(call: CallState, result: unknown, failure: string | undefined): [Record<string, unknown>, Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined]
+  /** Classes whose instances modules see, to harden once. */
+  classes: unknown[]
+}
+
+/**
+ * Kernel part: `ctx` over plain exchange data (DESIGN.md 5.2; DGate's names with its bugs fixed). Self-contained:
+ * serialized into the sandbox, and called directly in the host realm by the native runtime.
+ */
+export function makeContext(text: TextTools, web: WebTools, maps: MapTools, SafeError: ErrorConstructor): ContextTools {
+  const { JSON, Object, String, Number, TypeError, RangeError, Date, Math, Promise, Uint8Array } = globalThis
+
+  const STATUS_TEXT: Record<number, string> = {
+    100: 'Continue', 101: 'Switching Protocols', 200: 'OK', 201: 'Created', 202: 'Accepted', 203: 'Non-Authoritative Information',
+    204: 'No Content', 205: 'Reset Content', 206: 'Partial Content', 300: 'Multiple Choices', 301: 'Moved Permanently', 302: 'Found',
+    303: 'See Other', 304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect', 400: 'Bad Request',
+    401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable',
+    408: 'Request Timeout', 409: 'Conflict', 410: 'Gone', 411: 'Length Required', 412: 'Precondition Failed', 413: 'Content Too Large',
+    414: 'URI Too Long', 415: 'Unsupported Media Type', 416: 'Range Not Satisfiable', 417: 'Expectation Failed', 418: "I'm a teapot",
+    421: 'Misdirected Request', 422: 'Unprocessable Content', 425: 'Too Early', 426: 'Upgrade Required', 428: 'Precondition Required',
+    429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 451: 'Unavailable For Legal Reasons', 500: 'Internal Server Error',
+    501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported',
+  }
+  const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+  const COOKIE_VALUE_BAD = /[\0-\x1f\x7f";\\]/
+
+  function statusCode(code: unknown): number {
+    const n = Number(code)
+    if (!Number.isInteger(n) || n < 100 || n > 599) throw new RangeError(`invalid status code: ${String(code)}`)
+    return n
+  }
+  function copy<T>(value: T): T {
+    return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T)
+  }
+  function live(call: CallState): void {
+    if (call.done) throw new SafeError('this request has already finished; ctx can no longer be used')
+  }
+  function requestHeaders(call: CallState): ReturnType<MapTools['headers']> {
+    return (call.reqHeaders ??= maps.headers(call.ex.request.headers))
+  }
+  function responseHeaders(call: CallState): ReturnType<MapTools['headers']> {
+    return (call.resHeaders ??= maps.headers(call.ex.response.headers))
+  }
+  function upstreamHeaders(call: CallState): ReturnType<MapTools['headers']> {
+    return (call.upHeaders ??= maps.headers(call.ex.upstream ? call.ex.upstream.headers : []))
+  }
+  function setLength(headers: unknown, length: number): void {
+    const h = headers as { set(n: string, v: unknown): unknown; del(n: string): unknown }
+    h.del('transfer-encoding')
+    h.set('content-length', String(length))
+  }
+  function requestBytes(call: CallState): Promise<Uint8Array> {
+    if (call.reqBody !== undefined) return Promise.resolve(call.reqBody)
+    call.reqBodyRead ??= call.rpc('readRequestBody', '').then((r) => {
+      if (call.reqBody === undefined) call.reqBody = r.bytes ?? new Uint8Array(0)
+      return call.reqBody
+    })
+    return call.reqBodyRead
+  }
+  function upstreamBytes(call: CallState): Promise<Uint8Array> {
+    if (call.upBody !== undefined) return Promise.resolve(call.upBody)
+    call.upBodyRead ??= call.rpc('readUpstreamBody', '').then((r) => {
+      if (call.upBody === undefined) call.upBody = r.bytes ?? new Uint8Array(0)
+      return call.upBody
+    })
+    return call.upBodyRead
+  }
+  function jsonText(data: unknown): string {
+    const out = JSON.stringify(data)
+    return out === undefined ? 'null' : out
+  }
+
+  class Request {
+    #call: CallState
+    constructor(call: CallState) {
+      this.#call = call
+    }
+    get method(): string {
+      return this.#call.method ?? this.#call.ex.request.method
+    }
+    set method(value: string) {
+      live(this.#call)
+      const m = String(value).toUpperCase()
+      if (!/^[A-Z]+$/.test(m)) throw new TypeError(`invalid method: ${String(value)}`)
+      this.#call.method = m
+    }
+    get path(): string {
+      return this.#call.path ?? this.#call.ex.request.path
+    }
+    set path(value: string) {
+      live(this.#call)
+      const p = String(value)
+      if (!p.startsWith('/') || /[\0-\x20\x7f]/.test(p)) throw new TypeError(`invalid path: ${JSON.stringify(p)}`)
+      this.#call.path = p
+    }
+    get host(): string {
+      return this.#call.ex.request.host
+    }
+    get proto(): string {
+      return this.#call.ex.request.proto
+    }
+    get remoteAddress(): string {
+      return this.#call.ex.request.remoteAddress
+    }
+    get contentLength(): number {
+      const c = this.#call
+      return c.reqBodyWritten && c.reqBody ? c.reqBody.byteLength : c.ex.request.contentLength
+    }
+    get headers(): unknown {
+      return requestHeaders(this.#call)
+    }
+    get query(): unknown {
+      return (this.#call.reqQuery ??= maps.query(web.parseQuery(this.#call.ex.request.query)))
+    }
+    async readBody(): Promise<ArrayBuffer> {
+      return text.toArrayBuffer(await requestBytes(this.#call))
+    }
+    async readText(): Promise<string> {
+      return text.decode(await requestBytes(this.#call))
+    }
+    async readJson(): Promise<unknown> {
+      return JSON.parse(text.decode(await requestBytes(this.#call)))
+    }
+    writeBody(data: unknown): void {
+      const c = this.#call
+      live(c)
+      c.reqBody = text.toBytes(data, 'writeBody')
+      c.reqBodyWritten = true
+      setLength(requestHeaders(c), c.reqBody.byteLength)
+    }
+    writeJson(data: unknown): void {
+      const body = jsonText(data)
+      ;(requestHeaders(this.#call) as { set(n: string, v: string): void }).set('content-type', 'application/json')
+      this.writeBody(body)
+    }
+  }
+
+  function cookieLine(name: unknown, value: unknown, options: Record<string, unknown> | undefined): string {
+    const n = String(name)
+    if (!COOKIE_NAME.test(n)) throw new TypeError(`invalid cookie name: ${JSON.stringify(n)}`)
+    let v = String(value ?? '')
+    if (COOKIE_VALUE_BAD.test(v)) throw new TypeError(`invalid cookie value for ${n}`)
+    if (v.includes(' ') || v.includes(',')) v = `"${v}"`
+    let line = `${n}=${v}`
+    const o = options ?? {}
+    if (o.path !== undefined) line += `; Path=${String(o.path)}`
+    if (o.domain !== undefined) line += `; Domain=${String(o.domain)}`
+    if (o.expires !== undefined) {
+      const when = o.expires instanceof Date ? o.expires : new Date(o.expires as string | number)
+      if (Number.isNaN(when.getTime())) throw new TypeError('invalid cookie expires')
+      line += `; Expires=${when.toUTCString()}`
+    }
+    if (o.maxAge !== undefined) {
+      const age = Math.trunc(Number(o.maxAge))
+      line += age > 0 ? `; Max-Age=${age}` : '; Max-Age=0'
+    }
+    if (o.httpOnly) line += '; HttpOnly'
+    if (o.secure) line += '; Secure'
+    const same = typeof o.sameSite === 'string' ? o.sameSite.toLowerCase() : o.sameSite === true ? 'strict' : ''
+    if (same === 'lax') line += '; SameSite=Lax'
+    else if (same === 'strict') line += '; SameSite=Strict'
+    else if (same === 'none') line += '; SameSite=None'
+    if (/[\r\n\0]/.test(line)) throw new TypeError('invalid cookie attribute')
+    return line
+  }
+  function requestCookies(call: CallState): { name: string; value: string }[] {
+    const out: { name: string; value: string }[] = []
+    for (const [k, v] of call.ex.request.headers) {
+      if (k.toLowerCase() !== 'cookie') continue
+      for (const part of v.split(';')) {
+        const eq = part.indexOf('=')
+        if (eq < 0) continue
+        const name = part.slice(0, eq).trim()
+        let value = part.slice(eq + 1).trim()
+        if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
+        if (COOKIE_NAME.test(name)) out.push({ name, value })
+      }
+    }
+    return out
+  }
+  function escapeHtml(s: string): string {
+    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
+  }
+
+  class Response {
+    #call: CallState
+    constructor(call: CallState) {
+      this.#call = call
+    }
+    #touch(): CallState {
+      live(this.#call)
+      this.#call.resTouched = true
+      return this.#call
+    }
+    get headers(): unknown {
+      // A header write marks the response changed through the map's dirty flag (see outcomeOf).
+      return responseHeaders(this.#call)
+    }
+    get headersSent(): boolean {
+      return this.#call.resEnded
+    }
+    get locals(): Record<string, unknown> {
+      return this.#call.locals
+    }
+    status(code: number): this {
+      const n = statusCode(code)
+      this.#touch().resStatus = n
+      return this
+    }
+    location(url: string): this {
+      this.#touch()
+      ;(responseHeaders(this.#call) as { set(n: string, v: string): void }).set('location', String(url))
+      return this
+    }
+    cookie(name: string, value: string, options?: Record<string, unknown>, ...rest: unknown[]): this {
+      if (rest.length > 0) throw new TypeError('cookie: at most one options argument')
+      const line = cookieLine(name, value, options)
+      this.#touch()
+      ;(responseHeaders(this.#call) as { add(n: string, v: string): void }).add('set-cookie', line)
+      return this
+    }
+    end(data?: unknown): this {
+      const bytes = data === undefined || data === null ? undefined : text.toBytes(data, 'end')
+      const c = this.#touch()
+      if (bytes) c.resChunks.push(bytes)
+      c.resEnded = true
+      c.resStatus ??= 200
+      return this
+    }
+    send(data?: unknown): this {
+      return this.end(data)
+    }
+    json(data: unknown): this {
+      const body = jsonText(data)
+      this.#touch()
+      ;(responseHeaders(this.#call) as { set(n: string, v: string): void }).set('content-type', 'application/json')
+      return this.end(body)
+    }
+    #redirect(url: unknown, code: number): this {
+      const c = this.#touch()
+      let target = String(url)
+      if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(target) && !target.startsWith('/')) {
+        const base = c.ex.request.path
+        target = base.slice(0, base.lastIndexOf('/') + 1) + target
+      }
+      const headers = responseHeaders(c) as { set(n: string, v: string): void; has(n: string): boolean }
+      headers.set('location', target)
+      c.resStatus = code
+      if (c.ex.request.method === 'GET' && !headers.has('content-type')) {
+        headers.set('content-type', 'text/html; charset=utf-8')
+        c.resChunks.push(text.encode(`<a href="${escapeHtml(target)}">${STATUS_TEXT[code]}</a>.\n`))
+      }
+      c.resEnded = true
+      return this
+    }
+    redirect(url: string): this {
+      return this.#redirect(url, 307)
+    }
+    redirectPermanent(url: string): this {
+      return this.#redirect(url, 301)
+    }
+    getCookies(): { name: string; value: string }[] {
+      return requestCookies(this.#call)
+    }
+    getCookie(name: string): { name: string; value: string } | null {
+      const key = String(name)
+      return requestCookies(this.#call).find((c) => c.name === key) ?? null
+    }
+  }
+
+  class Upstream {
+    #call: CallState
+    constructor(call: CallState) {
+      this.#call = call
+    }
+    get statusCode(): number {
+      return this.#call.upStatus
+    }
+    set statusCode(code: number) {
+      const n = statusCode(code)
+      live(this.#call)
+      this.#call.upStatus = n
+      this.#call.upTouched = true
+    }
+    get statusText(): string {
+      const code = this.#call.upStatus
+      return `${code} ${STATUS_TEXT[code] ?? ''}`.trim()
+    }
+    get headers(): unknown {
+      return upstreamHeaders(this.#call)
+    }
+    async readBody(): Promise<ArrayBuffer> {
+      return text.toArrayBuffer(await upstreamBytes(this.#call))
+    }
+    async readText(): Promise<string> {
+      return text.decode(await upstreamBytes(this.#call))
+    }
+    async readJson(): Promise<unknown> {
+      return JSON.parse(text.decode(await upstreamBytes(this.#call)))
+    }
+    writeBody(data: unknown): void {
+      const c = this.#call
+      live(c)
+      c.upBody = text.toBytes(data, 'writeBody')
+      c.upWritten = true
+      c.upTouched = true
+      setLength(upstreamHeaders(c), c.upBody.byteLength)
+    }
+    writeJson(data: unknown): void {
+      const body = jsonText(data)
+      ;(upstreamHeaders(this.#call) as { set(n: string, v: string): void }).set('content-type', 'application/json')
+      this.writeBody(body)
+    }
+    status(code: number): this {
+      this.statusCode = code
+      return this
+    }
+    #redirect(url: unknown, code: number): this {
+      this.statusCode = code
+      ;(upstreamHeaders(this.#call) as { set(n: string, v: string): void }).set('location', String(url))
+      this.writeBody('')
+      return this
+    }
+    redirect(url: string): this {
+      return this.#redirect(url, 307)
+    }
+    redirectPermanent(url: string): this {
+      return this.#redirect(url, 301)
+    }
+  }
+
+  class Context {
+    #call: CallState
+    #request: Request | undefined
+    #response: Response | undefined
+    #upstream: Upstream | undefined
+    #snapshots: Record<string, unknown> = {}
+    #owned: boolean
+    constructor(call: CallState, owned: boolean) {
+      this.#call = call
+      this.#owned = owned
+    }
+    #snapshot(key: 'route' | 'service' | 'namespace' | 'params'): unknown {
+      if (!(key in this.#snapshots)) {
+        const value = key === 'params' ? this.#call.ex.params : this.#call.ex[key]
+        this.#snapshots[key] = value === undefined ? null : this.#owned ? value : copy(value)
+      }
+      return this.#snapshots[key]
+    }
+    get id(): string {
+      return this.#call.ex.id
+    }
+    request(): Request {
+      return (this.#request ??= new Request(this.#call))
+    }
+    response(): Response {
+      return (this.#response ??= new Response(this.#call))
+    }
+    upstream(): Upstream | null {
+      if (!this.#call.ex.upstream) return null
+      return (this.#upstream ??= new Upstream(this.#call))
+    }
+    service(): unknown {
+      return this.#snapshot('service')
+    }
+    route(): unknown {
+      return this.#snapshot('route')
+    }
+    namespace(): unknown {
+      return this.#snapshot('namespace')
+    }
+    pathParams(): unknown {
+      return this.#snapshot('params') ?? {}
+    }
+    pathParam(name: string): string {
+      const params = this.#snapshot('params') as Record<string, string> | null
+      const key = String(name)
+      return params && Object.hasOwn(params, key) ? String(params[key]) : ''
+    }
+    query(): unknown {
+      return this.request().query
+    }
+    get(key: string): unknown {
+      const k = String(key)
+      return Object.hasOwn(this.#call.locals, k) ? this.#call.locals[k] : null
+    }
+    set(key: string, value: unknown): void {
+      live(this.#call)
+      // Locals cross to the next hook as JSON: refuse what would not survive the trip now, where the author sees it.
+      if (value !== undefined) JSON.stringify(value)
+      this.#call.locals[String(key)] = value
+    }
+  }
+
+  function begin(id: number, hook: string, ex: ExchangeData, owned: boolean, rpc: CallState['rpc'], bodies: [Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined]): CallState {
+    const [reqBody, resBody, upBody] = bodies
+    return {
+      id, hook, ex, owned, rpc, done: false,
+      locals: owned ? (ex.locals ?? {}) : copy(ex.locals ?? {}),
+      reqBody, reqBodyRead: undefined, reqBodyWritten: false, reqHeaders: undefined, reqQuery: undefined, method: undefined, path: undefined,
+      resTouched: false, resStatus: ex.response.status, resHeaders: undefined, resChunks: resBody ? [resBody] : [], resEnded: !!ex.response.ended,
+      upBody, upBodyRead: undefined, upTouched: false, upWritten: false, upStatus: ex.upstream ? ex.upstream.statusCode : 0, upHeaders: undefined,
+    }
+  }
+
+  function outcomeOf(call: CallState, result: unknown, failure: string | undefined): [Record<string, unknown>, Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined] {
+    const outcome: Record<string, unknown> = { locals: call.locals }
+    if (failure !== undefined) {
+      outcome.error = { message: failure, code: 'thrown' }
+      return [outcome, undefined, undefined, undefined]
+    }
+    const request: Record<string, unknown> = {}
+    if (call.reqHeaders && maps.stateOf(call.reqHeaders).dirty) request.headers = maps.stateOf(call.reqHeaders).pairs
+    if (call.reqQuery && maps.stateOf(call.reqQuery).dirty) request.query = web.encodeQuery(maps.stateOf(call.reqQuery).pairs)
+    if (call.method !== undefined && call.method !== call.ex.request.method) request.method = call.method
+    if (call.path !== undefined && call.path !== call.ex.request.path) request.path = call.path
+    if (Object.keys(request).length > 0) outcome.request = request
+    const resDirty = call.resTouched || (call.resHeaders !== undefined && maps.stateOf(call.resHeaders).dirty)
+    let resBody: Uint8Array | undefined
+    if (resDirty) {
+      const response: Record<string, unknown> = { headers: call.resHeaders ? maps.stateOf(call.resHeaders).pairs : call.ex.response.headers, ended: call.resEnded }
+      if (call.resStatus !== undefined) response.status = call.resStatus
+      outcome.response = response
+      if (call.resChunks.length > 0) resBody = call.resChunks.length === 1 ? call.resChunks[0] : text.concat(call.resChunks)
+    }
+    const upDirty = call.upTouched || (call.upHeaders !== undefined && maps.stateOf(call.upHeaders).dirty)
+    if (upDirty && call.ex.upstream) {
+      outcome.upstream = { statusCode: call.upStatus, headers: call.upHeaders ? maps.stateOf(call.upHeaders).pairs : call.ex.upstream.headers }
+    }
+    if (result !== undefined && typeof result !== 'function' && typeof result !== 'symbol') {
+      try {
+        const json = JSON.stringify(result)
+        if (json !== undefined) outcome.result = JSON.parse(json)
+      } catch {
+        // Not data (e.g. circular): the return value is ignored, as DGate ignores non-string results.
+      }
+    }
+    return [outcome, call.reqBodyWritten ? call.reqBody : undefined, resBody, call.upWritten ? call.upBody : undefined]
+  }
+
+  function errorOf(call: CallState): unknown {
+    const e = call.ex.error
+    const err = new SafeError(e ? String(e.message) : 'unknown error') as Error & { status?: number }
+    if (e && e.status !== undefined) err.status = e.status
+    return err
+  }
+
+  return {
+    begin,
+    ctxOf: (call) => (call.ctx ??= new Context(call, call.owned)),
+    errorOf,
+    outcomeOf,
+    classes: [Request, Response, Upstream, Context],
+  }
+}

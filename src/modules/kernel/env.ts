@@ -1,0 +1,79 @@
+/**
+ * The contract between the kernel (the trusted code that runs INSIDE the sandbox realm or worker and implements
+ * `ctx` and the `dgate/*` imports over plain data) and the runtime that hosts it.
+ *
+ * Every function here takes and returns primitives or `Uint8Array`s only, so the same kernel source works in a
+ * `node:vm` realm (where these are host functions the kernel keeps private), in a worker (where they post
+ * messages) and in the host realm for the native runtime. The kernel copies every `Uint8Array` it receives and
+ * re-creates every error it catches from these functions in its own realm (sandbox.md §2, rules 2 and 3).
+ */
+
+/** What the runtime provides to the kernel. */
+export interface KernelEnv {
+  /** `json`: exchanges arrive and outcomes leave as JSON strings (realm, worker); `object`: as objects (native). */
+  readonly mode: 'json' | 'object'
+  /** A call finished: its outcome (JSON text or object) and the three bodies that changed. */
+  complete(callId: number, outcome: string | object, requestBody?: Uint8Array, responseBody?: Uint8Array, upstreamBody?: Uint8Array): void
+  /**
+   * An async host call for call `callId` (see `host/dispatch.ts` for the ops). `reqId` 0 means no answer is
+   * expected (logs); otherwise the runtime answers with `kernel.deliver(reqId, ok, value, bytes)`.
+   */
+  host(callId: number, reqId: number, op: string, args: string, bytes?: Uint8Array): void
+  /** Starts a timer that calls `kernel.fire(timerId)` after `ms`. */
+  setTimer(timerId: number, ms: number): void
+  /** Cancels a timer. */
+  clearTimer(timerId: number): void
+  /** Synchronous crypto (`kernel/native-ops.ts`); throws on bad input. */
+  crypto(op: string, args: string, a?: Uint8Array, b?: Uint8Array): string | Uint8Array
+  /** WHATWG URL parsing: JSON of the components, or `''` if invalid. `prop`/`value` set one component first. */
+  url(input: string, base: string, prop: string, value: string): string
+  /** UTF-8 encoding. */
+  utf8Encode(text: string): Uint8Array
+  /** UTF-8 decoding; throws on invalid input when `fatal`. */
+  utf8Decode(bytes: Uint8Array, fatal: boolean, ignoreBom: boolean): string
+}
+
+/** What the kernel offers to the runtime; every argument and result is a primitive or a `Uint8Array`. */
+export interface Kernel {
+  /**
+   * Loads a compiled program: `modules` is the JSON of `CompiledModule[]`. Runs the entry's top-level code.
+   * Returns JSON `{"hooks": [...]}` or `{"error": "..."}`.
+   */
+  load(programId: string, modules: string, entry: string): string
+  /** Registers a native program (object mode only). Returns the same JSON as `load`. */
+  loadNative(programId: string, entry: string, hooks: object): string
+  /** Forgets a program. */
+  unload(programId: string): void
+  /** Starts a hook call; the outcome arrives through `env.complete(callId, …)`, possibly synchronously. */
+  run(callId: number, programId: string, hook: string, exchange: string | object, requestBody?: Uint8Array, responseBody?: Uint8Array, upstreamBody?: Uint8Array): void
+  /** Answers an `env.host` call: `value` is the JSON result, or the error message when `ok` is false. */
+  deliver(reqId: number, ok: boolean, value: string, bytes?: Uint8Array): void
+  /** A timer started with `env.setTimer` fired. */
+  fire(timerId: number): void
+  /** The runtime gave up on a call (deadline): cancel its timers and ignore its completion. */
+  abort(callId: number): void
+}
+
+/** The helpers `kernel/text.ts` provides to the other parts. */
+export interface TextTools {
+  /** string | ArrayBuffer | ArrayBufferView → a fresh kernel-owned Uint8Array; throws TypeError otherwise. */
+  toBytes(data: unknown, what: string): Uint8Array
+  /** A fresh ArrayBuffer with the bytes. */
+  toArrayBuffer(bytes: Uint8Array): ArrayBuffer
+  /** Copies bytes received from the runtime into this realm. */
+  own(bytes: Uint8Array | undefined): Uint8Array | undefined
+  /** Concatenates chunks. */
+  concat(chunks: Uint8Array[]): Uint8Array
+  /** UTF-8. */
+  encode(text: string): Uint8Array
+  /** UTF-8, replacing invalid sequences. */
+  decode(bytes: Uint8Array): string
+  /** Standard base64. */
+  base64Encode(bytes: Uint8Array): string
+  /** Standard or URL-safe base64, padding optional. */
+  base64Decode(text: string): Uint8Array
+  /** The TextEncoder/TextDecoder classes modules get. */
+  TextEncoder: unknown
+  /** The TextDecoder class modules get. */
+  TextDecoder: unknown
+}
