@@ -186,7 +186,8 @@ async function readText(path: string, key: string, file: string): Promise<string
   }
 }
 
-function parseText(path: string, text: string): unknown {
+/** Parses YAML or JSON by the file's extension. */
+export function parseText(path: string, text: string): unknown {
   const ext = extname(path).toLowerCase()
   try {
     if (ext === '.json') return JSON.parse(text)
@@ -203,17 +204,18 @@ function storageOption(path: string, storage: NonNullable<Config['storage']>, ba
   return { dir: resolve(base, storage.dir) }
 }
 
-async function resources(path: string, at: string, value: unknown, base: string, defaultNamespace: string | undefined): Promise<GatewayResources> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${path}: ${at} must be an object of resource lists`)
+/** Reads and validates resource lists (`init_resources`, or an apply file): `at` is the key shown in errors. */
+export async function resources(path: string, at: string, value: unknown, base: string, defaultNamespace: string | undefined): Promise<GatewayResources> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${path}: ${at || 'the file'} must be an object of resource lists`)
   const out: GatewayResources = {}
   for (const [field, list] of Object.entries(value)) {
     if (field === 'skip_validation') continue
     const kind = RESOURCE_LISTS[field as keyof GatewayResources]
-    if (!kind) throw new ConfigError(`${path}: ${at}.${field} is not a resource list (${Object.keys(RESOURCE_LISTS).join(', ')})`)
-    if (!Array.isArray(list)) throw new ConfigError(`${path}: ${at}.${field} must be a list`)
+    if (!kind) throw new ConfigError(`${path}: ${at ? `${at}.` : ''}${field} is not a resource list (${Object.keys(RESOURCE_LISTS).join(', ')})`)
+    if (!Array.isArray(list)) throw new ConfigError(`${path}: ${at ? `${at}.` : ''}${field} must be a list`)
     const specs: unknown[] = []
     for (const [i, entry] of list.entries()) {
-      const where = `${at}.${field}[${i}]`
+      const where = `${at ? `${at}.` : ''}${field}[${i}]`
       const spec = await readFiles(path, where, entry, base)
       try {
         KINDS[kind].parse(spec, { defaultNamespace })
