@@ -20,6 +20,10 @@ export class Progress {
   /** In snapshot state: the snapshot index being sent, the acknowledged offset, and ticks without progress. */
   pendingSnapshot = 0
   snapOffset = 0
+  /** In snapshot state: bytes sent so far (chunks beyond `snapOffset` are in flight). */
+  snapSent = 0
+  /** In snapshot state: the offset the receiver last reported holding. */
+  snapReported = 0
   snapIdleTicks = 0
   readonly inflights: Inflights
 
@@ -38,6 +42,8 @@ export class Progress {
     this.probeSent = false
     this.pendingSnapshot = 0
     this.snapOffset = 0
+    this.snapSent = 0
+    this.snapReported = 0
     this.snapIdleTicks = 0
     this.inflights.reset()
   }

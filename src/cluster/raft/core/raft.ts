@@ -61,6 +61,9 @@ interface SnapshotReceive {
 
 type CampaignKind = 'preElection' | 'election' | 'transfer'
 
+/** Snapshot chunks in flight per follower. */
+const SNAPSHOT_WINDOW = 4
+
 /**
  * A pure, tick-driven Raft state machine (etcd-io/raft's design): no clock, no I/O, no randomness
  * except the injected source. Drive it with {@link Raft.tick}, {@link Raft.step} and
@@ -434,7 +437,10 @@ export class Raft {
       // A lost chunk or ack stalls a transfer; resend from the acknowledged offset.
       if (++pr.snapIdleTicks >= this.cfg.electionTick) {
         pr.snapIdleTicks = 0
-        this.sendSnapshotChunk(id, pr)
+        // Resume from what the receiver last said it holds.
+        pr.snapOffset = pr.snapReported
+        pr.snapSent = pr.snapReported
+        this.sendSnapshotChunks(id, pr)
       }
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
@@ -608,20 +614,31 @@ export class Raft {
     const snap = this.log.snapshot
     if (!snap) throw new Error(`raft: entries for ${to} are compacted but no snapshot exists`)
     pr.becomeSnapshot(snap.meta.index)
-    this.sendSnapshotChunk(to, pr)
+    this.sendSnapshotChunks(to, pr)
   }
 
-  private sendSnapshotChunk(to: string, pr: Progress): void {
+  /**
+   * Sends snapshot chunks from `pr.snapSent` while fewer than the chunk window are unacknowledged:
+   * a transfer takes a round trip per window, not per chunk.
+   */
+  private sendSnapshotChunks(to: string, pr: Progress): void {
     const snap = this.log.snapshot
     if (!snap) return
     if (snap.meta.index !== pr.pendingSnapshot) {
       // A newer snapshot replaced the one in flight: restart the transfer with it.
       pr.pendingSnapshot = snap.meta.index
       pr.snapOffset = 0
+      pr.snapSent = 0
     }
-    const offset = Math.min(pr.snapOffset, snap.data.byteLength)
-    const chunk = snap.data.subarray(offset, offset + this.cfg.snapshotChunkBytes)
-    this.send({ type: 'snap', to, meta: snap.meta, offset, total: snap.data.byteLength, chunk })
+    const total = snap.data.byteLength
+    const size = this.cfg.snapshotChunkBytes
+    const limit = pr.snapOffset + SNAPSHOT_WINDOW * size
+    do {
+      const offset = Math.min(pr.snapSent, total)
+      const chunk = snap.data.subarray(offset, offset + size)
+      this.send({ type: 'snap', to, meta: snap.meta, offset, total, chunk })
+      pr.snapSent = offset + chunk.byteLength
+    } while (pr.snapSent < total && pr.snapSent < limit)
   }
 
   private handleAppendResponse(m: AppendResponseMessage): void {
@@ -680,10 +697,15 @@ export class Raft {
     if (!pr) return
     pr.recentActive = true
     if (pr.state !== 'snapshot' || m.index !== pr.pendingSnapshot) return
+    pr.snapReported = m.offset
+    // Only progress opens the window; a lost chunk or a restarted receiver waits for the idle timer,
+    // so duplicated or stale acknowledgements cannot multiply traffic.
+    if (m.offset <= pr.snapOffset) return
     pr.snapOffset = m.offset
+    pr.snapSent = Math.max(pr.snapSent, m.offset)
     pr.snapIdleTicks = 0
     const snap = this.log.snapshot
-    if (snap && m.offset < snap.data.byteLength) this.sendSnapshotChunk(m.from, pr)
+    if (snap && pr.snapSent < snap.data.byteLength) this.sendSnapshotChunks(m.from, pr)
     // On the last chunk the follower answers with an append response, which ends the snapshot state.
   }
 

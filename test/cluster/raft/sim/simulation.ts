@@ -62,6 +62,8 @@ const TRAILING = 5
 const CLIENT_TIMEOUT = 150
 const KEYS = ['a', 'b', 'c']
 const CLIENTS = 8
+/** Far above what a healthy cluster of five has in flight: more means messages breed messages. */
+const MAX_IN_FLIGHT = 20_000
 /** Nemesis actions with repetition as weight: 0 partition, 1 asymmetric, 2 isolate leader, 3 heal, 5 crash, 6 membership, 8 transfer, 9 skew. */
 const NEMESIS = [0, 1, 2, 2, 3, 3, 5, 5, 5, 6, 6, 8, 9]
 
@@ -88,6 +90,7 @@ export class Simulation {
   private readCounter = 0
   readonly stats = { delivered: 0, dropped: 0, crashes: 0, confChanges: 0, snapshots: 0, ticksToLeader: 0 }
   private elections = 0
+  private inFlight = 0
   /** Upper bound of the time between faults: some seeds are calm, some stormy. */
   private readonly nemesisPeriod: number
 
@@ -98,7 +101,7 @@ export class Simulation {
     this.ids = Array.from({ length: total }, (_, i) => `n${i + 1}`)
     this.dropRate = [0, 0.02, 0.1, 0.25][randInt(this.rng, 0, 4)] ?? 0
     this.dupRate = [0, 0.02, 0.1][randInt(this.rng, 0, 3)] ?? 0
-    this.maxDelay = [2, 6, 15][randInt(this.rng, 0, 3)] ?? 6
+    this.maxDelay = [2, 6, 15, 40][randInt(this.rng, 0, 4)] ?? 6
     this.nemesisPeriod = [60, 150, 300][randInt(this.rng, 0, 3)] ?? 150
     const skew = this.rng() < 0.5
     const founders = bootstrapLog(this.ids.slice(0, voters))
@@ -183,8 +186,11 @@ export class Simulation {
       return
     }
     const copies = this.rng() < this.dupRate ? 2 : 1
+    if (this.inFlight > MAX_IN_FLIGHT) throw new InvariantViolation(`message storm: more than ${MAX_IN_FLIGHT} messages in flight`)
     for (let i = 0; i < copies; i++) {
+      this.inFlight++
       this.at(this.now + randInt(this.rng, 1, this.maxDelay + 1), () => {
+        this.inFlight--
         const to = this.nodes.get(m.to)
         if (!to?.alive || this.blocked.has(`${m.from}>${m.to}`)) {
           this.stats.dropped++
@@ -500,8 +506,9 @@ export class Simulation {
   }
 
   /**
-   * After healing, a leader must commit in its term within {@link LEADER_BOUND} election timeouts
-   * (counted on the slowest clock), and all members must then converge within the heal budget.
+   * After healing, a leader followed by a quorum must emerge within {@link LEADER_BOUND} election
+   * timeouts (counted on the slowest clock); it must then commit in its term and every member must
+   * converge within the heal budget.
    */
   private checkHealed(): void {
     const budget = this.opts.healBudget ?? 100 * ELECTION_TICK * 8
@@ -512,16 +519,16 @@ export class Simulation {
     let leaderAt: number | undefined
     for (; this.now < end; this.now++) {
       this.runEvents()
+      const l = this.leader()
+      if (l && leaderAt === undefined && this.followedByQuorum(l)) leaderAt = this.now
       if (leaderAt === undefined && this.now > leaderDeadline) {
         throw new InvariantViolation(`liveness: no leader within ${LEADER_BOUND} election timeouts (${LEADER_BOUND * ELECTION_TICK} ticks) of healing`)
       }
-      const l = this.leader()
       if (!l || l.raft.log.term(l.raft.log.committed) !== l.raft.term) continue
-      leaderAt ??= this.now
       const cs = l.raft.members
       const members = [...cs.voters, ...cs.learners].map((id) => this.nodes.get(id))
       if (members.every((n) => n && n.kv.applied >= l.raft.log.committed && n.raft.log.committed === l.raft.log.committed)) {
-        this.stats.ticksToLeader = Math.ceil((leaderAt - start) / slowest)
+        this.stats.ticksToLeader = Math.ceil(((leaderAt ?? this.now) - start) / slowest)
         for (const n of members) if (n) this.inv.checkAckedApplied(n.id, n.kv.applied)
         return
       }
@@ -530,6 +537,16 @@ export class Simulation {
     throw new InvariantViolation(
       leaderAt === undefined ? `liveness: no leader within ${budget} ms of healing (${desc})` : `liveness: members did not converge within ${budget} ms (${desc})`,
     )
+  }
+
+  /** Whether a quorum of `l`'s voters (itself included) are alive and know it as leader of its term. */
+  private followedByQuorum(l: SimNode): boolean {
+    const voters = l.raft.members.voters
+    const following = voters.filter((v) => {
+      const n = this.nodes.get(v)
+      return n?.alive && n.raft.term === l.raft.term && n.raft.lead === l.id
+    })
+    return following.length >= Math.floor(voters.length / 2) + 1
   }
 
   /** Time of the run, for failure messages. */
