@@ -1,4 +1,8 @@
 import { compileModule, createProgram, type ModuleSourceInput } from '../../src/modules/compile.js'
+import { createNativeRuntime, defineModule } from '../../src/modules/runtimes/native.js'
+import { createRealmRuntime } from '../../src/modules/runtimes/realm.js'
+import { createWorkerRuntime } from '../../src/modules/runtimes/worker.js'
+import type { HookName, HookOutcome, ModuleHooks, ModuleRuntime } from '../../src/modules/types.js'
 import type { CompiledProgram, Exchange, HostCalls, HostFetchInit, HostFetchResponse, JsonValue, ModuleDocument, ModuleLogLevel } from '../../src/modules/types.js'
 
 /** Compiles modules of one namespace into a program whose entry is the first. */
@@ -14,7 +18,7 @@ export function single(payload: string, name = 'main'): CompiledProgram {
 }
 
 /** A request exchange with sensible defaults. */
-export function exchange(over: Partial<Exchange> & { request?: Partial<Exchange['request']> } = {}): Exchange {
+export function exchange(over: Omit<Partial<Exchange>, 'request'> & { request?: Partial<Exchange['request']> } = {}): Exchange {
   const { request, ...rest } = over
   return {
     id: 'req-1',
@@ -95,4 +99,39 @@ export class FakeHost implements HostCalls {
 /** UTF-8 text of bytes. */
 export function text(bytes: Uint8Array | undefined): string {
   return bytes === undefined ? '' : new TextDecoder().decode(bytes)
+}
+
+/** The three runtimes, for `describe.each`. Worker runtimes are small and quick to fail in tests. */
+export const RUNTIMES: [string, () => ModuleRuntime][] = [
+  ['native', () => createNativeRuntime({ deadlineMs: 2000 })],
+  ['realm', () => createRealmRuntime({ deadlineMs: 2000 })],
+  ['worker', () => createWorkerRuntime({ size: 1, deadlineMs: 2000 })],
+]
+
+/** The sandboxed runtimes. */
+export const SANDBOXES = RUNTIMES.filter(([name]) => name !== 'native')
+
+type Hook = (...args: never[]) => unknown
+
+/**
+ * Loads hooks written as self-contained test functions into a runtime: natively through defineModule, or as the
+ * source text of an ESM module (`export const hook = <function source>`) for the sandboxes, so every runtime runs
+ * the very same code.
+ */
+export async function load(runtime: ModuleRuntime, hooks: Partial<Record<HookName, Hook>>, prelude = ''): Promise<string> {
+  if (runtime.kind === 'native') {
+    const id = `native-${Math.random()}`
+    await runtime.prepare({ id, entry: 'main', native: defineModule(hooks as ModuleHooks) })
+    return id
+  }
+  const body = Object.entries(hooks).map(([name, fn]) => `export const ${name} = ${fn!.toString()};`).join('\n')
+  const p = single(`${prelude}\n${body}`)
+  await runtime.prepare(p)
+  return p.id
+}
+
+/** Loads one hook and runs it once. */
+export async function runHook(runtime: ModuleRuntime, hook: HookName, fn: Hook, ex: Exchange = exchange(), host: HostCalls = new FakeHost(), prelude = ''): Promise<HookOutcome> {
+  const id = await load(runtime, { [hook]: fn }, prelude)
+  return runtime.run(id, hook, ex, host)
 }

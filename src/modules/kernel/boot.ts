@@ -71,6 +71,22 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
     }
   }
 
+  /**
+   * Where an error was thrown in module code, from its stack (module programs carry a `dgate-module://ns/name`
+   * source URL). Stacks are hidden under the default error taming, so this finds something only in the load-check
+   * realm, which uses `errorTaming: 'unsafe'`.
+   */
+  function where(e: unknown): { module: string; line: number; column: number } | undefined {
+    try {
+      const stack = e !== null && typeof e === 'object' ? (e as { stack?: unknown }).stack : undefined
+      if (typeof stack !== 'string') return undefined
+      const m = /dgate-module:\/\/[^/\s]*\/([^\s:)]+):(\d+):(\d+)/.exec(stack)
+      return m ? { module: decodeURIComponent(m[1]!), line: Number(m[2]), column: Number(m[3]) } : undefined
+    } catch {
+      return undefined
+    }
+  }
+
   function request(callId: number, op: string, args: string, bytes?: Uint8Array): Promise<{ value: unknown; bytes: Uint8Array | undefined }> {
     return new Promise((resolve, reject) => {
       const id = nextRequest++
@@ -233,7 +249,7 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
       if (!main) return JSON.stringify({ error: `entry module "${entry}" is not in the program` })
       return register(programId, entry, main.importNow(entry), program)
     } catch (e) {
-      return JSON.stringify({ error: message(e) })
+      return JSON.stringify({ error: message(e), at: where(e) })
     }
   }
 

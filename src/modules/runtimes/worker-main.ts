@@ -1,0 +1,111 @@
+import type { Kernel, KernelEnv } from '../kernel/env.js'
+import { kernelSource } from '../kernel/source.js'
+import { makeNativeOps } from '../kernel/native-ops.js'
+
+/** Messages from the host to a worker. */
+export type ToWorker =
+  | { t: 'load'; loadId: number; programId: string; modules: string; entry: string }
+  | { t: 'unload'; programId: string }
+  | { t: 'run'; callId: number; programId: string; hook: string; exchange: string; a?: Uint8Array; b?: Uint8Array; c?: Uint8Array }
+  | { t: 'deliver'; reqId: number; ok: boolean; value: string; bytes?: Uint8Array }
+  | { t: 'abort'; callId: number }
+  | { t: 'ping'; n: number }
+
+/** Messages from a worker to the host. */
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'loaded'; loadId: number; answer: string }
+  | { t: 'done'; callId: number; outcome: string; a?: Uint8Array; b?: Uint8Array; c?: Uint8Array }
+  | { t: 'host'; callId: number; reqId: number; op: string; args: string; bytes?: Uint8Array }
+  | { t: 'pong'; n: number }
+
+interface WorkerDeps {
+  port: { postMessage(message: FromWorker): void; on(event: 'message', fn: (message: ToWorker) => void): void }
+  boot: (env: KernelEnv) => Kernel
+  ops: Pick<KernelEnv, 'crypto' | 'url' | 'utf8Encode' | 'utf8Decode'>
+  setTimeout: typeof setTimeout
+  clearTimeout: typeof clearTimeout
+}
+
+/**
+ * The worker's message loop around the kernel. Self-contained (serialized into the worker source): it runs in the
+ * worker's main realm after `lockdown()`, outside every compartment, so it may use the Node facilities it is given.
+ */
+export function workerMain(deps: WorkerDeps): void {
+  const { port, boot, ops } = deps
+  const timers = new Map<number, ReturnType<typeof setTimeout>>()
+  let kernel: Kernel | undefined
+  const env: KernelEnv = {
+    mode: 'json',
+    complete: (callId, outcome, a, b, c) => port.postMessage({ t: 'done', callId, outcome: outcome as string, a, b, c }),
+    host: (callId, reqId, op, args, bytes) => port.postMessage({ t: 'host', callId, reqId, op, args, bytes }),
+    setTimer: (id, ms) => {
+      timers.set(
+        id,
+        deps.setTimeout(() => {
+          timers.delete(id)
+          kernel?.fire(id)
+        }, ms),
+      )
+    },
+    clearTimer: (id) => {
+      deps.clearTimeout(timers.get(id))
+      timers.delete(id)
+    },
+    crypto: ops.crypto,
+    url: ops.url,
+    utf8Encode: ops.utf8Encode,
+    utf8Decode: ops.utf8Decode,
+  }
+  kernel = boot(env)
+  const k = kernel
+  port.on('message', (m) => {
+    switch (m.t) {
+      case 'load':
+        port.postMessage({ t: 'loaded', loadId: m.loadId, answer: k.load(m.programId, m.modules, m.entry) })
+        break
+      case 'unload':
+        k.unload(m.programId)
+        break
+      case 'run':
+        k.run(m.callId, m.programId, m.hook, m.exchange, m.a, m.b, m.c)
+        break
+      case 'deliver':
+        k.deliver(m.reqId, m.ok, m.value, m.bytes)
+        break
+      case 'abort':
+        k.abort(m.callId)
+        break
+      case 'ping':
+        port.postMessage({ t: 'pong', n: m.n })
+        break
+    }
+  })
+  port.postMessage({ t: 'ready' })
+}
+
+let source: string | undefined
+
+/**
+ * The worker's whole source, started with `new Worker(source, { eval: true })`. Being text assembled from
+ * self-contained functions, it loads the same from `src` (vitest), from the `dist` bundle and from bench bundles,
+ * with no worker file to ship or resolve. `ses` itself is read from `workerData.sesPath` and evaluated as a script
+ * in the worker's realm, where `lockdown()` then runs: the host realm is never touched. No Babel is loaded in
+ * the worker: module records arrive precompiled.
+ */
+export function workerSource(): string {
+  return (source ??= `'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const vm = require('node:vm');
+const fs = require('node:fs');
+const crypto = require('node:crypto');
+const __name = (fn) => fn;
+// A rejection module code leaves unhandled must not kill the worker (and every call on it) or print anything.
+process.on('unhandledRejection', () => {});
+const ops = (${makeNativeOps.toString()})({ crypto, Buffer, URL, TextDecoder });
+vm.runInThisContext(fs.readFileSync(workerData.sesPath, 'utf8'), { filename: 'ses.umd.js' });
+lockdown({ errorTaming: 'safe', errorTrapping: 'none', unhandledRejectionTrapping: 'none', reporting: 'none', consoleTaming: 'unsafe' });
+const boot = ${kernelSource()};
+(${workerMain.toString()})({ port: parentPort, boot, ops, setTimeout, clearTimeout });
+`)
+}
