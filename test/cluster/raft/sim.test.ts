@@ -6,7 +6,7 @@ import { Simulation } from './sim/simulation.js'
 /**
  * Deterministic simulation over many seeds. Budget: RAFT_SEEDS seeds (default 2000, split across
  * four test cases) of RAFT_STEPS simulated milliseconds (default 4000), from RAFT_FIRST_SEED
- * (default 1). RAFT_SEED=n replays one seed.
+ * (default 1). RAFT_SEED=n replays one seed; add RAFT_TRACE=1 to print the last 300 events of a failing replay.
  * RAFT_SOAK=1 raises the defaults to 20000 seeds of 10000 steps.
  */
 const soak = process.env.RAFT_SOAK === '1'
@@ -23,8 +23,8 @@ interface SeedStats {
   elections: number
 }
 
-function runSeed(seed: number): SeedStats {
-  const sim = new Simulation({ seed, steps })
+function runSeed(seed: number, trace?: string[]): SeedStats {
+  const sim = new Simulation({ seed, steps, ...(trace ? { trace: (line: string) => trace.push(line) } : {}) })
   let result
   let lin
   try {
@@ -32,6 +32,7 @@ function runSeed(seed: number): SeedStats {
     lin = checkLinearizable(kvModel, result.history)
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e)
+    if (trace) console.log(trace.slice(-300).join('\n'))
     throw new Error(`seed ${seed} failed at t=${sim.time}ms: ${msg}\nreplay: RAFT_SEED=${seed} RAFT_STEPS=${steps} npx vitest run test/cluster/raft/sim.test.ts`, { cause: e })
   }
   if (!lin.ok) {
@@ -46,7 +47,7 @@ function runSeed(seed: number): SeedStats {
 describe('deterministic simulation', () => {
   if (only !== undefined) {
     it(`seed ${only}`, () => {
-      runSeed(only)
+      runSeed(only, process.env.RAFT_TRACE === '1' ? [] : undefined)
     })
     return
   }
