@@ -29,7 +29,7 @@ describe('createAdminClient', () => {
     expect((await client.namespaces.list()).map((n) => n.name)).toEqual(['default', 'team'])
 
     expect(await client.services.put({ name: 's', namespace: 'team', urls: ['http://127.0.0.1:1'] })).toMatchObject({ name: 's', namespace: 'team', retries: 3 })
-    expect(await client.modules.put({ name: 'm', namespace: 'team', payload: 'aGVsbG8=' })).toMatchObject({ payload: 'aGVsbG8=' })
+    expect(await client.modules.put({ name: 'm', namespace: 'team', payload: 'aGVsbG8gd29ybGQh' })).toMatchObject({ payload: 'aGVsbG8gd29ybGQh' })
     expect(await client.routes.put({ name: 'r', namespace: 'team', paths: ['/r'], methods: ['GET'], service: 's', modules: ['m'] })).toMatchObject({ modules: ['m'] })
     expect(await client.domains.put({ name: 'd', namespace: 'team', patterns: ['team.test'] })).toMatchObject({ patterns: ['team.test'] })
     expect(await client.collections.put({ name: 'c', namespace: 'team' })).toMatchObject({ visibility: 'public' })
@@ -37,7 +37,7 @@ describe('createAdminClient', () => {
     expect(await client.documents.put({ id: 'doc', namespace: 'team', collection: 'c', data: { a: 1 } })).toMatchObject({ id: 'doc', data: { a: 1 } })
 
     expect(await client.routes.get('r', { namespace: 'team' })).toMatchObject({ service: 's' })
-    expect(await client.modules.get('m', { namespace: 'team', consistent: true })).toMatchObject({ payload: 'aGVsbG8=', moduleType: 'typescript' })
+    expect(await client.modules.get('m', { namespace: 'team', consistent: true })).toMatchObject({ payload: 'aGVsbG8gd29ybGQh', moduleType: 'typescript' })
     expect((await client.secrets.list({ namespace: 'team' }))[0]).not.toHaveProperty('data')
     expect(await client.documents.get('c', 'doc', { namespace: 'team' })).toMatchObject({ data: { a: 1 } })
     expect(await client.documents.list('c', { namespace: 'team', limit: 10 })).toMatchObject({ total: 1, documents: [{ id: 'doc' }] })

@@ -144,8 +144,8 @@ describe('modules', () => {
   })
 
   it('honour an explicit payloadEncoding and refuse a bad one', async () => {
-    await f.call('PUT', '/api/v1/module', { body: { name: 'lit', payload: 'aGVsbG8=', payloadEncoding: 'text' } })
-    expect(f.gw.snapshot.get('module', 'default', 'lit')?.payload).toBe('aGVsbG8=')
+    await f.call('PUT', '/api/v1/module', { body: { name: 'lit', payload: 'aGVsbG8gd29ybGQh', payloadEncoding: 'text' } })
+    expect(f.gw.snapshot.get('module', 'default', 'lit')?.payload).toBe('aGVsbG8gd29ybGQh')
     expect((await f.call('PUT', '/api/v1/module', { body: { name: 'b', payload: 'not base64!', payloadEncoding: 'base64' } })).json).toEqual({
       error: 'module "b": payload must be padded standard base64 of UTF-8 text',
       status: 400,
