@@ -5,6 +5,7 @@ import type { Kernel, KernelEnv } from './kernel/env.js'
 import { makeNativeOps } from './kernel/native-ops.js'
 import { createSesRealm } from './runtimes/ses-realm.js'
 import type { CompiledModule } from './types.js'
+import type * as NodeCrypto from 'node:crypto'
 
 /** Options of {@link checkModule}. */
 export interface CheckOptions {
@@ -24,7 +25,7 @@ const loadScript = new vm.Script('__dgateCheck.kernel.load(__dgateCheck.id, __dg
 /** A realm for checks only: stacks kept (`errorTaming: 'unsafe'`) so a throw's line can be reported; no host calls. */
 function checkRealm(): CheckRealm {
   if (realm) return realm
-  const ops = makeNativeOps({ crypto: { createHash, createHmac, randomBytes, randomInt, randomUUID } as unknown as typeof import('node:crypto'), Buffer, URL, TextDecoder })
+  const ops = makeNativeOps({ crypto: { createHash, createHmac, randomBytes, randomInt, randomUUID } as unknown as typeof NodeCrypto, Buffer, URL, TextDecoder })
   const env: KernelEnv = {
     mode: 'json',
     complete: () => {},

@@ -81,6 +81,8 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported',
   }
   const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+  // Control characters, quote, semicolon and backslash cannot appear in a cookie value (RFC 6265 cookie-octet).
+  // eslint-disable-next-line no-control-regex
   const COOKIE_VALUE_BAD = /[\0-\x1f\x7f";\\]/
 
   function statusCode(code: unknown): number {

@@ -1,8 +1,9 @@
+import type * as NodeCrypto from 'node:crypto'
 import type { KernelEnv } from './env.js'
 
 /** The Node facilities the native operations need, passed in so the function stays self-contained. */
 export interface NativeOpsDeps {
-  crypto: typeof import('node:crypto')
+  crypto: typeof NodeCrypto
   Buffer: typeof Buffer
   URL: typeof URL
   TextDecoder: typeof TextDecoder

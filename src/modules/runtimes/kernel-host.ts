@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomInt, randomUUID, createHmac } from 'node:crypto'
+import type * as NodeCrypto from 'node:crypto'
 import type { Kernel, KernelEnv } from '../kernel/env.js'
 import { makeNativeOps } from '../kernel/native-ops.js'
 import { dispatchHostCall, errorMessage, logArgs } from '../host/dispatch.js'
@@ -24,7 +25,7 @@ interface Pending {
   resolve: (outcome: HookOutcome) => void
 }
 
-const nodeCrypto = { createHash, createHmac, randomBytes, randomInt, randomUUID } as unknown as typeof import('node:crypto')
+const nodeCrypto = { createHash, createHmac, randomBytes, randomInt, randomUUID } as unknown as typeof NodeCrypto
 
 /**
  * Runs a kernel on the host thread (the realm runtime's kernel lives in a vm realm, the native runtime's in the host

@@ -34,7 +34,6 @@ interface WorkerDeps {
 export function workerMain(deps: WorkerDeps): void {
   const { port, boot, ops } = deps
   const timers = new Map<number, ReturnType<typeof setTimeout>>()
-  let kernel: Kernel | undefined
   const env: KernelEnv = {
     mode: 'json',
     complete: (callId, outcome, a, b, c) => port.postMessage({ t: 'done', callId, outcome: outcome as string, a, b, c }),
@@ -44,7 +43,7 @@ export function workerMain(deps: WorkerDeps): void {
         id,
         deps.setTimeout(() => {
           timers.delete(id)
-          kernel?.fire(id)
+          kernel.fire(id)
         }, ms),
       )
     },
@@ -57,7 +56,8 @@ export function workerMain(deps: WorkerDeps): void {
     utf8Encode: ops.utf8Encode,
     utf8Decode: ops.utf8Decode,
   }
-  kernel = boot(env)
+  // The env's timer callback refers to `kernel` only when a timer fires, after this line has run.
+  const kernel = boot(env)
   const k = kernel
   port.on('message', (m) => {
     switch (m.t) {
