@@ -93,6 +93,13 @@ export function reportScenario(scenario: Scenario, results: Map<TargetName, Samp
 }
 
 const verdict = (met: boolean) => (met ? 'met' : 'MISSED')
+const NOISY = 0.25
+
+/** ' (noisy: ...)' when other processes were busy around any of the compared runs, so a verdict is not trusted blindly. */
+function noise(...summaries: Array<Summary | undefined>): string {
+  const worst = Math.max(0, ...summaries.map((s) => s?.background ?? 0))
+  return worst > NOISY ? ` (noisy: other load up to ${fixed(worst * 100)}%)` : ''
+}
 
 /** The issue's targets for dgate, checked in the GET scenarios (the p99 one at 16 KiB). */
 export function reportTargets(byScenario: Array<[Scenario, Map<TargetName, Summary>]>): void {
@@ -100,17 +107,18 @@ export function reportTargets(byScenario: Array<[Scenario, Map<TargetName, Summa
   for (const [scenario, summaries] of byScenario) {
     if (scenario.method !== 'GET') continue
     const dgate = summaries.get('dgate')
+    const [undici, fastify, httpProxy] = [summaries.get('undici'), summaries.get('fastify'), summaries.get('http-proxy')]
     const lines: string[] = []
-    const vsUndici = ratio(dgate?.cpu, summaries.get('undici')?.cpu)
-    const cheaper = ratio(summaries.get('fastify')?.cpu, dgate?.cpu)
-    if (vsUndici !== undefined) lines.push(`CPU/request ${fixed(vsUndici, 2)}x the undici pass-through (target <= 1.15x): ${verdict(vsUndici <= 1.15)}`)
+    const vsUndici = ratio(dgate?.cpu, undici?.cpu)
+    const cheaper = ratio(fastify?.cpu, dgate?.cpu)
+    if (vsUndici !== undefined) lines.push(`CPU/request ${fixed(vsUndici, 2)}x the undici pass-through (target <= 1.15x): ${verdict(vsUndici <= 1.15)}${noise(dgate, undici)}`)
     else lines.push('CPU/request vs undici pass-through: not measured')
-    if (cheaper !== undefined) lines.push(`${fixed(cheaper, 2)}x cheaper than @fastify/http-proxy (target >= 1.5x): ${verdict(cheaper >= 1.5)}`)
+    if (cheaper !== undefined) lines.push(`${fixed(cheaper, 2)}x cheaper than @fastify/http-proxy (target >= 1.5x): ${verdict(cheaper >= 1.5)}${noise(dgate, fastify)}`)
     else lines.push('CPU/request vs @fastify/http-proxy: not measured')
     if (scenario.bytes === 16_384) {
       const p99 = dgate?.p99
-      const theirs = summaries.get('http-proxy')?.p99
-      if (p99 !== undefined && theirs !== undefined) lines.push(`p99 ${fixed(p99, 2)} ms vs http-proxy ${fixed(theirs, 2)} ms (target <=): ${verdict(p99 <= theirs)}`)
+      const theirs = httpProxy?.p99
+      if (p99 !== undefined && theirs !== undefined) lines.push(`p99 ${fixed(p99, 2)} ms vs http-proxy ${fixed(theirs, 2)} ms (target <=): ${verdict(p99 <= theirs)}${noise(dgate, httpProxy)}`)
       else lines.push('p99 vs http-proxy: not measured')
     }
     console.log(`${scenario.name}:`)
@@ -118,12 +126,13 @@ export function reportTargets(byScenario: Array<[Scenario, Map<TargetName, Summa
   }
 }
 
-/** Warns when other processes were busy around the runs: CPU per request holds up, latency and req/s do not. */
+/** Warns when other processes were busy around the runs: every number moves then, latency most. */
 export function reportNoise(byScenario: Array<[Scenario, Map<TargetName, Summary>]>): void {
   const loads = byScenario.flatMap(([, summaries]) => [...summaries.values()].map((s) => s.background ?? 0))
   const worst = Math.max(0, ...loads)
-  if (worst > 0.1) {
+  if (worst > NOISY) {
     console.log(`\nwarning: other processes used up to ${fixed(worst * 100)}% of all CPUs next to this run; req/s, p50 and p99 are`)
-    console.log('noisy (CPU per request less so). Rerun on a quiet machine, or with --rounds 3 for medians.')
+    console.log('noisy, and CPU per request rises too (shared caches, preemption). Rerun on a quiet machine, or use')
+    console.log('--wait-quiet 30 and --rounds 3 for medians.')
   }
 }
