@@ -1,5 +1,9 @@
-// A module route's handler: answers without an upstream. (Modules run once the module runtime lands; until then
-// the route exists and `dgate serve` loads it.)
-export const requestHandler = (ctx: any) => {
-  ctx.response().status(200).json({ hello: ctx.pathParam('name') ?? 'world' })
+// A module route's handler: answers without an upstream.
+interface Ctx {
+  pathParam(name: string): string
+  response(): { status(code: number): { json(data: unknown): void } }
+}
+
+export const requestHandler = (ctx: Ctx) => {
+  ctx.response().status(200).json({ hello: ctx.pathParam('name') || 'world' })
 }
