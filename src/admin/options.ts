@@ -13,7 +13,11 @@ export interface AdminOptions {
   keys?: string[]
   /** The header that carries the key (default `X-DGate-Key`). */
   keyHeader?: string
-  /** IPs and CIDRs allowed to use the admin API (403 for others); empty or absent allows every address. */
+  /**
+   * IPs and CIDRs allowed to use the admin API (403 for others). Absent: loopback only when no `keys` are set (an
+   * open admin API must not be reachable from the network by default), every address when keys are required.
+   * An empty list allows every address.
+   */
   allowList?: string[]
   /**
    * Which address the allow-list checks: 0 (default) the socket's peer; n \> 0 the n-th `X-Forwarded-For` entry
@@ -34,6 +38,9 @@ export interface ResolvedAdminOptions {
   maxBodySize: number
 }
 
+/** The default allow-list of an admin API without keys. */
+const LOOPBACK: readonly string[] = ['127.0.0.0/8', '::1']
+
 const HEADER_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 /** Applies defaults; throws a TypeError naming the option when the options can't be served safely. */
@@ -52,5 +59,5 @@ export function resolveAdminOptions(options: AdminOptions = {}): ResolvedAdminOp
   if (!Number.isInteger(depth) || depth < 0) throw new TypeError(`admin.xForwardedForDepth must be an integer >= 0, not ${String(depth)}`)
   const maxBodySize = options.maxBodySize ?? 4 * 1024 * 1024
   if (!Number.isInteger(maxBodySize) || maxBodySize < 1) throw new TypeError(`admin.maxBodySize must be a positive integer, not ${String(maxBodySize)}`)
-  return { auth, keys, keyHeader, allowList: options.allowList ?? [], xForwardedForDepth: depth, maxBodySize }
+  return { auth, keys, keyHeader, allowList: options.allowList ?? (auth === 'none' ? LOOPBACK : []), xForwardedForDepth: depth, maxBodySize }
 }

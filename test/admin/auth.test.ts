@@ -71,4 +71,13 @@ describe('the allow-list', () => {
     expect((await f.call('GET', '/api/v1/route', { headers: { 'x-forwarded-for': 'garbage' } })).status).toBe(403)
     expect((await f.call('GET', '/api/v1/route')).status).toBe(403)
   })
+
+  it('defaults to loopback only when no keys are required, and to every address when they are', async () => {
+    f = await adminFixture({ admin: { xForwardedForDepth: 1 } })
+    expect((await f.call('GET', '/api/v1/route', { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(403)
+    expect((await f.call('GET', '/api/v1/route', { headers: { 'x-forwarded-for': '127.0.0.1' } })).status).toBe(200)
+    await f.close()
+    f = await adminFixture({ admin: { xForwardedForDepth: 1, keys: ['k-123456'] } })
+    expect((await f.call('GET', '/api/v1/route', { headers: { 'x-forwarded-for': '203.0.113.9', 'x-dgate-key': 'k-123456' } })).status).toBe(200)
+  })
 })
