@@ -65,20 +65,17 @@ function installCleanup(): void {
   })
 }
 
-const commandCache = new Map<string, boolean>()
-/** Whether a command is on PATH. */
+/** Whether a command is on PATH (asked again each time: `--install` may have just added it). */
 export function hasCommand(name: string): boolean {
-  let found = commandCache.get(name)
-  if (found === undefined) {
-    found = spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0
-    commandCache.set(name, found)
-  }
-  return found
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0
 }
+
+let hasTaskset: boolean | undefined
 
 /** Spawns `command args`, through `taskset -c cpu` when a CPU is given and taskset exists (taskset execs, so the pid is the command's). */
 export function spawnPinned(command: string, args: string[], cpu: number | undefined, stdio: StdioOptions): ChildProcess {
-  const pinned = cpu !== undefined && hasCommand('taskset')
+  // Looked up once: spawnPinned also starts wrk inside measured windows, where a shell lookup would add delay.
+  const pinned = cpu !== undefined && (hasTaskset ??= hasCommand('taskset'))
   const child = pinned ? spawn('taskset', ['-c', String(cpu), command, ...args], { stdio }) : spawn(command, args, { stdio })
   return track(child)
 }

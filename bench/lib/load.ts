@@ -42,7 +42,7 @@ export function installWrk(): boolean {
   }
   console.log(`installing wrk: ${WRK_INSTALL}`)
   const run = spawnSync('sh', ['-c', WRK_INSTALL], { stdio: 'inherit' })
-  return run.status === 0 && spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status === 0
+  return run.status === 0 && hasCommand('wrk')
 }
 
 /** Runs wrk once (keep-alive connections, `--latency` for percentiles) and parses its report. */
