@@ -6,6 +6,14 @@ import type { ClusterAdapter } from './cluster/adapter.js'
 import { standalone } from './cluster/standalone.js'
 import { DGateError } from './errors.js'
 import { fetchThrough } from './proxy/fetch.js'
+import { checkModule } from './modules/check.js'
+import { ModuleFetch } from './modules/host/fetch.js'
+import { ModuleCache } from './modules/host/storage.js'
+import { createRealmRuntime } from './modules/runtimes/realm.js'
+import { createWorkerRuntime } from './modules/runtimes/worker.js'
+import type { ModuleLogLevel } from './modules/types.js'
+import { stderrLogger, type Logger } from './observability/logger.js'
+import { ModuleStage } from './proxy/module-stage.js'
 import { DataPlane, type Next, type ProxyOptions } from './proxy/proxy.js'
 import { upgradeThrough } from './proxy/upgrade.js'
 import { listen, type ListenOptions, type Listener } from './server/listen.js'
@@ -36,6 +44,10 @@ export interface GatewayOptions {
   proxy?: ProxyOptions
   /** Admin API settings (auth, allow-list, body limit); checked when the gateway is created. */
   admin?: AdminOptions
+  /** How payload modules run (default: a pool of SES worker threads). */
+  modules?: ModuleOptions
+  /** Where log lines go (default: warnings and errors to stderr as JSON lines). */
+  logger?: Logger
 }
 
 /**
@@ -48,6 +60,25 @@ export interface GatewayAdmin {
    * listener. With `next` it is Connect/Express middleware: paths it does not serve are passed on.
    */
   readonly handler: (req: IncomingMessage, res: ServerResponse, next?: Next) => void
+}
+
+/**
+ * How payload modules run.
+ * @public
+ */
+export interface ModuleOptions {
+  /**
+   * `'worker'` (default): SES in a pool of worker threads, with a deadline per call and a heap limit, for untrusted
+   * code. `'realm'`: SES in a `node:vm` context on the host thread: faster, but no preemption or memory limit, so
+   * only for trusted payloads.
+   */
+  runtime?: 'worker' | 'realm'
+  /** Worker threads in the pool (default: cores - 1, at least 1, at most 4). */
+  workers?: number
+  /** How long one hook call may run before it fails (and its worker is replaced), in ms (default 5000). */
+  deadlineMs?: number
+  /** Heap limit of each worker, in MiB (default 64). */
+  maxHeapMb?: number
 }
 
 /**
@@ -110,7 +141,12 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   // Refuse unsafe admin settings before anything is opened.
   resolveAdminOptions(options.admin)
   const defaultNamespace = options.disableDefaultNamespace ? undefined : DEFAULT_NAMESPACE.name
-  const state = new GatewayState({ defaultNamespace: defaultNamespace !== undefined })
+  const logger = options.logger ?? stderrLogger
+  // A module is compiled and its top-level code run once when it is written: one that can't load is refused then.
+  const state = new GatewayState({
+    defaultNamespace: defaultNamespace !== undefined,
+    checks: { module: (module, next) => void checkModule(module, next.list('module', module.namespace)) },
+  })
   const cluster = options.cluster ?? standalone({ storage: openStorage(options.storage), ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }) })
   try {
     await cluster.start(state)
@@ -126,6 +162,29 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   }
   const ctx: ResourceContext = { cluster, snapshot: () => state.current, defaultNamespace, now: () => new Date().toISOString() }
   const proxy = new DataPlane(state.current, options.proxy)
+  const moduleOptions = options.modules ?? {}
+  const moduleFetch = new ModuleFetch({ disablePrivateIps: options.proxy?.disablePrivateIps ?? false })
+  const moduleLog = (level: ModuleLogLevel, message: string, module: string) => logger[level](message, { module })
+  proxy.useModules(
+    new ModuleStage({
+      runtime: () =>
+        moduleOptions.runtime === 'realm'
+          ? createRealmRuntime({ deadlineMs: moduleOptions.deadlineMs ?? 5000 })
+          : createWorkerRuntime({
+              ...(moduleOptions.workers === undefined ? {} : { size: moduleOptions.workers }),
+              deadlineMs: moduleOptions.deadlineMs ?? 5000,
+              maxOldGenerationSizeMb: moduleOptions.maxHeapMb ?? 64,
+              log: moduleLog,
+            }),
+      snapshot: () => state.current,
+      documents: documentApi(ctx),
+      fetch: moduleFetch,
+      cache: new ModuleCache(),
+      pool: (url, service) => proxy.pool(url, service),
+      maxBodySize: options.proxy?.maxBodySize ?? 64 * 1024 * 1024,
+      log: (level, message, fields) => logger[level](message, fields),
+    }),
+  )
   state.subscribe((change, snapshot) => proxy.update(snapshot, change === null || change.kind === 'service'))
   let closing: Promise<void> | undefined
   const listeners = new Set<Listener>()
@@ -158,7 +217,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       (closing ??= (async () => {
         await Promise.all([...listeners].map((l) => l.close()))
         await proxy.drained()
-        await Promise.all([cluster.close(), proxy.close()])
+        await Promise.all([cluster.close(), proxy.close(), moduleFetch.close()])
       })()),
   }
   const adminHandler = createAdminHandler(

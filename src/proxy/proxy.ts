@@ -7,6 +7,8 @@ import { hostFromHeader } from '../routing/host-header.js'
 import type { Snapshot } from '../state/snapshot.js'
 import type { Dispatcher } from 'undici'
 import { Forward, type ForwardPlan } from './forward.js'
+import { ModuleCall } from './module-call.js'
+import type { ModuleStage } from './module-stage.js'
 import type { ForwardInfo } from './headers.js'
 import { sendError } from './respond.js'
 import { RouteTable } from './route-table.js'
@@ -71,6 +73,7 @@ export class DataPlane {
   readonly #maxBodySize: number
   readonly #roundRobin = new WeakMap<Service, { next: number; urls: URL[] }>()
   #inFlight = 0
+  #modules: ModuleStage | undefined
   #pruneTimer: NodeJS.Timeout | undefined
   #idle: (() => void) | undefined
 
@@ -130,6 +133,7 @@ export class DataPlane {
 
   async close(): Promise<void> {
     clearTimeout(this.#pruneTimer)
+    await this.#modules?.close()
     await this.#upstreams.close()
   }
 
@@ -140,6 +144,13 @@ export class DataPlane {
       if (plan.unrouted && next) return next()
       return sendError(res, plan.status, plan.message, plan.headers)
     }
+    if (plan instanceof ModuleCall) {
+      if (!this.#withinBodyLimit(req, res, req.headers['content-length'])) return
+      if (!this.#modules) return sendError(res, 501, 'modules are not enabled on this gateway')
+      this.#track(res)
+      void this.#modules.run(req, res, plan)
+      return
+    }
     if (plan.hasBody && !this.#withinBodyLimit(req, res, req.headers['content-length'])) return
     this.#track(res)
     try {
@@ -149,13 +160,18 @@ export class DataPlane {
     }
   }
 
-  /** The pool for a planned upstream (shared with ordinary requests). */
-  pool(plan: ForwardPlan): Dispatcher {
-    return this.#upstreams.pool(plan.upstream, plan.service)
+  /** The pool for an upstream URL with a service's connection settings (shared with ordinary requests). */
+  pool(url: URL, service: Service): Dispatcher {
+    return this.#upstreams.pool(url, service)
+  }
+
+  /** Runs routes that have modules through `stage`; without one such routes answer 501. */
+  useModules(stage: ModuleStage): void {
+    this.#modules = stage
   }
 
   /** Routes a request through the current table: how to forward it, or why not. */
-  plan(req: IncomingMessage): ForwardPlan | Refusal {
+  plan(req: IncomingMessage): ForwardPlan | ModuleCall | Refusal {
     const table = this.#table
     const hostHeader = req.headers.host
     const host = hostHeader === undefined ? '' : hostFromHeader(hostHeader)
@@ -172,7 +188,12 @@ export class DataPlane {
     // Checked once routed, so a middleware app behind us still gets its own unrouted paths, dots or not.
     if (hasDotSegment(path)) return DOT_SEGMENT
     const route = match.value.route
-    if (route.service === undefined) return new Refusal(501, 'route has no service and no request handler')
+    const query = q < 0 ? '' : url.slice(q + 1)
+    const modular = route.modules.length > 0
+    if (route.service === undefined) {
+      if (!modular) return new Refusal(501, 'route has no service and no request handler')
+      return new ModuleCall(route, namespace, undefined, match.params, match.pattern, path, match.restStart, query)
+    }
     const service = table.snapshot.get('service', namespace, route.service)!
     const length = req.headers['content-length']
     const hasBody = (length !== undefined && length !== BODYLESS_LENGTH) || req.headers['transfer-encoding'] !== undefined
@@ -186,18 +207,19 @@ export class DataPlane {
       inboundHost: hostHeader ?? '',
       dgate: service.hideDGateHeaders ? undefined : { namespace, route: route.name, service: service.name },
     }
-    return {
+    const forward: ForwardPlan = {
       route,
       namespace,
       service,
       upstream,
-      target: rewrite(upstream, route, match.pattern, path, match.restStart, service.disableQueryParams || q < 0 ? '' : url.slice(q + 1)),
+      target: rewrite(upstream, route, match.pattern, path, match.restStart, service.disableQueryParams ? '' : query),
       info,
       via: !service.hideDGateHeaders,
       globalHeaders: this.#globalHeaders,
       hasBody,
       bodyLimit: hasBody && length === undefined ? this.#maxBodySize : undefined,
     }
+    return modular ? new ModuleCall(route, namespace, forward, match.params, match.pattern, path, match.restStart, query) : forward
   }
 
   /** 413 for a declared length over the limit (a chunked body is counted as it streams, in Forward). */

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
+import { ModuleCall } from './module-call.js'
 import { Refusal, type DataPlane } from './proxy.js'
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 501: 'Not Implemented', 502: 'Bad Gateway', 504: 'Gateway Timeout' }
@@ -19,13 +20,18 @@ export function upgradeThrough(plane: DataPlane, req: IncomingMessage, socket: D
     writeStatus(socket, plan.status, plan.headers ?? [], JSON.stringify({ error: plan.message, status: plan.status }))
     return true
   }
+  if (plan instanceof ModuleCall) {
+    // Hooks don't run on upgrades yet; proxying without them would skip what they guard (auth, for one).
+    writeStatus(socket, 501, [], JSON.stringify({ error: 'upgrades on routes with modules are not supported', status: 501 }))
+    return true
+  }
   if (protocol === undefined) {
     writeStatus(socket, 400, [], JSON.stringify({ error: 'missing Upgrade header', status: 400 }))
     return true
   }
   let pool: Dispatcher
   try {
-    pool = plane.pool(plan)
+    pool = plane.pool(plan.upstream, plan.service)
   } catch {
     writeStatus(socket, 502, [], JSON.stringify({ error: 'upstream unavailable', status: 502 }))
     return true

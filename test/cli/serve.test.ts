@@ -39,8 +39,7 @@ describe('dgate serve --config examples/dgate.yaml', () => {
 
       // The module route exists: it is routed (not a 404), whatever the module runtime answers.
       const hello = await request(`http://127.0.0.1:${port}/hello/bob`)
-      expect(hello.statusCode).not.toBe(404)
-      await hello.body.dump()
+      expect([hello.statusCode, await hello.body.json()]).toEqual([200, { hello: 'bob' }])
       const unrouted = await request(`http://127.0.0.1:${port}/nowhere`)
       expect(unrouted.statusCode).toBe(404)
       await unrouted.body.dump()
