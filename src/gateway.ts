@@ -9,6 +9,8 @@ import { fetchThrough } from './proxy/fetch.js'
 import { checkModule } from './modules/check.js'
 import { ModuleFetch } from './modules/host/fetch.js'
 import { ModuleCache } from './modules/host/storage.js'
+import type { DefinedModule } from './modules/context-types.js'
+import { createNativeRuntime } from './modules/runtimes/native.js'
 import { createRealmRuntime } from './modules/runtimes/realm.js'
 import { createWorkerRuntime } from './modules/runtimes/worker.js'
 import type { ModuleLogLevel } from './modules/types.js'
@@ -18,7 +20,7 @@ import { DataPlane, type Next, type ProxyOptions } from './proxy/proxy.js'
 import { upgradeThrough } from './proxy/upgrade.js'
 import { listen, type ListenOptions, type Listener } from './server/listen.js'
 import type { Snapshot } from './state/snapshot.js'
-import { documentApi, namespaceApi, resourceApi, type DocumentApi, type NamespaceApi, type ResourceApi, type ResourceContext } from './state/resource-api.js'
+import { documentApi, namespaceApi, resourceApi, type DocumentApi, type NamespaceApi, type ResourceApi, type ResourceContext, type ResourceView } from './state/resource-api.js'
 import { seedChanges, type GatewayResources } from './state/seed.js'
 import { DEFAULT_NAMESPACE, GatewayState, type StateListener } from './state/state.js'
 import { FileStorage } from './storage/file.js'
@@ -63,6 +65,20 @@ export interface GatewayAdmin {
 }
 
 /**
+ * The modules API: payload modules like any resource, plus trusted modules from the host app.
+ * @public
+ */
+export interface ModuleApi extends ResourceApi<'module'> {
+  /**
+   * Registers a `defineModule()` module on this node: its hooks run in-process, unsandboxed, for routes that list
+   * `name`. A module resource of that name is written too, so routes can reference it; its payload only fails
+   * closed, so a node where the module is not registered answers 500 instead of skipping the module's checks.
+   * Registrations are not replicated (functions are not data).
+   */
+  register(name: string, definition: DefinedModule, options?: { namespace?: string }): Promise<ResourceView<'module'>>
+}
+
+/**
  * How payload modules run.
  * @public
  */
@@ -95,7 +111,7 @@ export interface Gateway {
   /** Routes: paths and methods of a namespace, served by a service and/or modules. */
   readonly routes: ResourceApi<'route'>
   /** Modules: JavaScript/TypeScript source whose hooks run for the routes that list them. */
-  readonly modules: ResourceApi<'module'>
+  readonly modules: ModuleApi
   /** Collections: the JSON Schemas that documents must satisfy. */
   readonly collections: ResourceApi<'collection'>
   /** Documents, validated against their collection on every write. */
@@ -165,8 +181,11 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const moduleOptions = options.modules ?? {}
   const moduleFetch = new ModuleFetch({ disablePrivateIps: options.proxy?.disablePrivateIps ?? false })
   const moduleLog = (level: ModuleLogLevel, message: string, module: string) => logger[level](message, { module })
+  const natives = new Map<string, DefinedModule>()
   proxy.useModules(
     new ModuleStage({
+      nativeRuntime: () => createNativeRuntime({ deadlineMs: moduleOptions.deadlineMs ?? 5000 }),
+      native: (namespace, name) => natives.get(`${namespace}/${name}`),
       runtime: () =>
         moduleOptions.runtime === 'realm'
           ? createRealmRuntime({ deadlineMs: moduleOptions.deadlineMs ?? 5000 })
@@ -195,7 +214,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     domains: resourceApi('domain', ctx),
     services: resourceApi('service', ctx),
     routes: resourceApi('route', ctx),
-    modules: resourceApi('module', ctx),
+    modules: {
+      ...resourceApi('module', ctx),
+      async register(name, definition, registerOptions = {}) {
+        if (definition?.kind !== 'dgate.module') throw new TypeError('modules.register: definition must come from defineModule()')
+        const namespace = registerOptions.namespace ?? defaultNamespace ?? ''
+        natives.set(`${namespace}/${name}`, definition)
+        return resourceApi('module', ctx).put({ name, namespace, moduleType: 'javascript', tags: ['native'], payload: nativeStub(name) })
+      },
+    },
     collections: resourceApi('collection', ctx),
     documents: documentApi(ctx),
     secrets: resourceApi('secret', ctx),
@@ -231,6 +258,15 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     options.admin,
   )
   return Object.defineProperties(gateway, { admin: { value: { handler: adminHandler }, enumerable: true } }) as Gateway
+}
+
+/** The payload of a registered native module's resource: fails closed where the module is not registered. */
+function nativeStub(name: string): string {
+  const message = JSON.stringify(`module "${name}" is registered with defineModule() in the host app and not on this node`)
+  return `// ${name}: a defineModule() module of the host app; this payload only runs where it is not registered.
+export function requestModifier() { throw new Error(${message}) }
+export function requestHandler() { throw new Error(${message}) }
+`
 }
 
 function openStorage(option: StorageOption | undefined): Storage {

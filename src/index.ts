@@ -3,7 +3,10 @@
  * @packageDocumentation
  */
 export { createGateway } from './gateway.js'
-export type { Gateway, GatewayOptions, GatewayAdmin } from './gateway.js'
+export type { Gateway, GatewayOptions, GatewayAdmin, ModuleOptions, ModuleApi } from './gateway.js'
+export type { Logger } from './observability/logger.js'
+export { defineModule } from './modules/runtimes/native.js'
+export type { DefinedModule, ModuleHooks, ModuleContext, ModuleRequest, ModuleResponse, ModuleUpstream, HeaderMap, QueryValues, Cookie, CookieOptions, BodyInput, HookError } from './modules/context-types.js'
 export type { AdminOptions } from './admin/options.js'
 export type { PayloadEncoding } from './admin/module-payload.js'
 export type { ProxyOptions, Next } from './proxy/proxy.js'

@@ -4,9 +4,13 @@
  * @public
  */
 export interface Logger {
+  /** Detail for debugging (module `console.debug`). */
   debug(message: string, fields?: Record<string, unknown>): void
+  /** Normal events (module `console.log` and `console.info`). */
   info(message: string, fields?: Record<string, unknown>): void
+  /** Something failed for one request (a hook threw, `console.warn`). */
   warn(message: string, fields?: Record<string, unknown>): void
+  /** Something failed that an operator should look at (a module that can't load, `console.error`). */
   error(message: string, fields?: Record<string, unknown>): void
 }
 

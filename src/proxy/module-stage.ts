@@ -5,7 +5,8 @@ import type { Dispatcher } from 'undici'
 import { compileModule, createProgram } from '../modules/compile.js'
 import type { ModuleCache } from '../modules/host/storage.js'
 import type { ModuleFetch } from '../modules/host/fetch.js'
-import type { Exchange, HeaderList, HookName, HookOutcome, HostCalls, JsonObject, JsonValue, ModuleLogLevel, ModuleRuntime } from '../modules/types.js'
+import type { DefinedModule } from '../modules/context-types.js'
+import type { Exchange, HeaderList, HookName, HookOutcome, HostCalls, JsonObject, JsonValue, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
 import type { Module } from '../resources/module.js'
 import type { Route } from '../resources/route.js'
 import type { Service } from '../resources/service.js'
@@ -21,6 +22,10 @@ import { sendError } from './respond.js'
 export interface ModuleStageOptions {
   /** Creates the runtime on first use (a worker pool costs ~100 ms to start; routes without modules never pay it). */
   runtime: () => ModuleRuntime
+  /** Creates the runtime of `defineModule` modules on first use. */
+  nativeRuntime: () => ModuleRuntime
+  /** A `defineModule` registered on this node under a namespace and name, if any. */
+  native: (namespace: string, name: string) => DefinedModule | undefined
   snapshot: () => Snapshot
   documents: DocumentApi
   fetch: ModuleFetch
@@ -33,12 +38,21 @@ export interface ModuleStageOptions {
 interface Program {
   id: string
   hooks: ReadonlySet<HookName>
+  runtime: ModuleRuntime
 }
 
 /** Upstream schemes a `fetchUpstream` may return (the same as service URLs). */
 const SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'h2c:'])
 
 let counter = 0
+
+// A defineModule object is the program: each registered object gets its own id.
+const nativeIds = new WeakMap<DefinedModule, string>()
+function nativeId(definition: DefinedModule, namespace: string, entry: string): string {
+  let id = nativeIds.get(definition)
+  if (!id) nativeIds.set(definition, (id = `native:${namespace}/${entry}#${counter++}`))
+  return id
+}
 
 /**
  * Runs a route's module hooks around the upstream call (DESIGN.md 5.1): fetchUpstream → requestModifier → upstream →
@@ -48,6 +62,7 @@ let counter = 0
 export class ModuleStage {
   readonly #options: ModuleStageOptions
   #runtime: ModuleRuntime | undefined
+  #nativeRuntime: ModuleRuntime | undefined
   /** Programs by route object, valid while the namespace's module map is the one they were built from. */
   readonly #programs = new WeakMap<Route, { modules: ReadonlyMap<string, Module>; program: Promise<Program> }>()
   /** The program each route (namespace/name) uses now, so a replaced one can be released. */
@@ -58,7 +73,7 @@ export class ModuleStage {
   }
 
   async close(): Promise<void> {
-    await this.#runtime?.close()
+    await Promise.all([this.#runtime?.close(), this.#nativeRuntime?.close()])
   }
 
   /** Serves one request through its route's modules. Never rejects: every failure becomes a response. */
@@ -81,7 +96,7 @@ export class ModuleStage {
     }
     const exchange = this.#exchange(req, call)
     const host = new ExchangeHost(req, call.namespace, this.#options, exchange)
-    const runtime = this.#runtime!
+    const runtime = program.runtime
     const run = async (hook: HookName): Promise<HookOutcome> => {
       const outcome = await runtime.run(program.id, hook, exchange, host)
       exchange.locals = outcome.locals
@@ -189,7 +204,7 @@ export class ModuleStage {
     let attemptsLeft = IDEMPOTENT.has(method) && !streamed ? service.retries : 0
     for (;;) {
       try {
-        return await this.#options.pool(forward.upstream, service).request({
+        const response = await this.#options.pool(forward.upstream, service).request({
           path,
           method: method as Dispatcher.HttpMethod,
           headers,
@@ -198,6 +213,9 @@ export class ModuleStage {
           bodyTimeout: 0,
           signal: abort.signal,
         })
+        // The body may be dropped unread (a hook answered instead); its abort must not surface as an unhandled error.
+        response.body.on('error', () => {})
+        return response
       } catch (error) {
         const code = (error as { code?: string }).code ?? ''
         if (attemptsLeft <= 0 || !CONNECTION_ERRORS.has(code) || abort.signal.aborted) throw error
@@ -237,12 +255,17 @@ export class ModuleStage {
     if (!modules) return Promise.reject(new Error(`namespace "${namespace}" is gone`))
     const cached = this.#programs.get(route)
     if (cached && cached.modules === modules) return cached.program
-    this.#runtime ??= this.#options.runtime()
-    const runtime = this.#runtime
+    const entry = route.modules[0]!
+    const native = this.#options.native(namespace, entry)
+    const runtime = native ? (this.#nativeRuntime ??= this.#options.nativeRuntime()) : (this.#runtime ??= this.#options.runtime())
     const program = (async () => {
-      const names = [...modules.keys()]
-      const compiled = [...modules.values()].map((m) => compileModule({ name: m.name, namespace, payload: m.payload, moduleType: m.moduleType }, names))
-      const built = createProgram(namespace, route.modules[0]!, compiled)
+      let built: ModuleProgram
+      if (native) built = { id: nativeId(native, namespace, entry), entry, native }
+      else {
+        const names = [...modules.keys()]
+        const compiled = [...modules.values()].map((m) => compileModule({ name: m.name, namespace, payload: m.payload, moduleType: m.moduleType }, names))
+        built = createProgram(namespace, entry, compiled)
+      }
       const { hooks } = await runtime.prepare(built)
       const key = `${namespace}/${route.name}`
       const previous = this.#live.get(key)
@@ -251,7 +274,7 @@ export class ModuleStage {
       if (previous !== undefined && previous !== built.id && ![...this.#live.values()].includes(previous)) {
         setTimeout(() => runtime.release(previous), 30_000).unref()
       }
-      return { id: built.id, hooks: new Set(hooks) }
+      return { id: built.id, hooks: new Set(hooks), runtime }
     })()
     program.catch(() => this.#programs.delete(route))
     this.#programs.set(route, { modules, program })

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { request } from 'undici'
+import { createGateway, defineModule, type Gateway, type Listener } from '../../src/index.js'
+import { echoUpstream, listen, type Echo, type Running } from '../helpers/servers.js'
+
+// The failure rows of DESIGN.md 5.1, in the realm runtime (same pipeline, cheaper to start than workers).
+let gw: Gateway
+let front: Listener
+let upstream: Running & { seen: Echo[] }
+let dead: Running
+const logs: string[] = []
+
+beforeAll(async () => {
+  upstream = await echoUpstream()
+  dead = await listen(() => {})
+  await dead.close()
+  gw = await createGateway({
+    modules: { runtime: 'realm' },
+    logger: { debug() {}, info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) },
+  })
+  await gw.services.put({ name: 'echo', urls: [upstream.url] })
+  await gw.services.put({ name: 'dead', urls: [dead.url], retries: 0 })
+  front = await gw.listen({ host: '127.0.0.1' })
+})
+afterAll(async () => {
+  await gw.close()
+  await upstream.close()
+})
+
+async function get(name: string, payload: string, service?: string): Promise<{ status: number; body: string }> {
+  await gw.modules.put({ name, payload, moduleType: 'javascript' })
+  await gw.routes.put({ name, paths: [`/${name}`], methods: ['GET'], modules: [name], ...(service ? { service } : {}) })
+  const res = await request(`${front.url}/${name}`)
+  return { status: res.statusCode, body: await res.body.text() }
+}
+
+describe('hook failures', () => {
+  it.each([
+    ['fetchUpstream throws', 'export function fetchUpstream() { throw new Error("boom") }', 500],
+    ['fetchUpstream returns nothing', 'export function fetchUpstream() {}', 500],
+    ['fetchUpstream returns a non-URL', 'export function fetchUpstream() { return "ftp://x" }', 500],
+    ['requestModifier rejects', 'export async function requestModifier() { throw new Error("boom") }', 500],
+    ['responseModifier throws', 'export function responseModifier() { throw new Error("boom") }', 500],
+  ])('%s: 500 without an errorHandler, and no detail leaks', async (_what, payload, status) => {
+    const name = `f${Math.random().toString(36).slice(2, 8)}`
+    const res = await get(name, payload, 'echo')
+    expect(res.status).toBe(status)
+    expect(JSON.parse(res.body)).toEqual({ error: 'internal error', status: 500 })
+  })
+
+  it('an upstream failure reaches errorHandler with its status', async () => {
+    const res = await get('upfail', 'export function errorHandler(ctx, err) { ctx.response().status(503).json({ saw: err.message }) }', 'dead')
+    expect([res.status, JSON.parse(res.body)]).toEqual([503, { saw: 'upstream unavailable' }])
+  })
+
+  it('an upstream failure without errorHandler is 502', async () => {
+    const res = await get('upfail2', 'export function requestModifier() {}', 'dead')
+    expect(res.status).toBe(502)
+  })
+
+  it('an errorHandler that throws gives 500', async () => {
+    const res = await get('eh', 'export function requestHandler() { throw new Error("a") }\nexport function errorHandler() { throw new Error("b") }')
+    expect(res.status).toBe(500)
+  })
+
+  it('a requestHandler that answers nothing gives 204; one that only sets a status gives it', async () => {
+    expect((await get('empty', 'export function requestHandler() {}')).status).toBe(204)
+    expect((await get('onlystatus', 'export function requestHandler(ctx) { ctx.response().status(202) }')).status).toBe(202)
+  })
+
+  it('console output reaches the gateway logger', async () => {
+    await get('talk', 'export function requestHandler(ctx) { console.warn("hello from", ctx.pathParam("x") || "module") ; ctx.response().end("ok") }')
+    expect(logs.some((line) => line.includes('hello from module'))).toBe(true)
+  })
+})
+
+describe('native modules', () => {
+  it('run defineModule hooks in-process for routes that name them', async () => {
+    await gw.modules.register(
+      'stamp',
+      defineModule({
+        requestModifier(ctx) {
+          ctx.request().headers.set('x-stamped', ctx.route().name as string)
+        },
+      }),
+    )
+    await gw.routes.put({ name: 'native', paths: ['/native'], methods: ['GET'], service: 'echo', modules: ['stamp'] })
+    const res = await request(`${front.url}/native`)
+    expect(((await res.body.json()) as Echo).headers['x-stamped']).toBe('native')
+    expect((await gw.modules.get('stamp'))?.tags).toEqual(['native'])
+  })
+
+  it('fail closed on a node where they are not registered', async () => {
+    const other = await createGateway({ modules: { runtime: 'realm' }, logger: { debug() {}, info() {}, warn() {}, error() {} } })
+    try {
+      const stamp = (await gw.modules.get('stamp'))!
+      await other.services.put({ name: 'echo', urls: [upstream.url] })
+      await other.modules.put({ name: stamp.name, payload: stamp.payload, moduleType: stamp.moduleType })
+      await other.routes.put({ name: 'native', paths: ['/native'], methods: ['GET'], service: 'echo', modules: ['stamp'] })
+      const res = await other.fetch(new Request('http://x/native'))
+      expect(res.status).toBe(500)
+      await res.body?.cancel()
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('refuses something that is not a defineModule result', async () => {
+    await expect(gw.modules.register('bad', { requestModifier() {} } as never)).rejects.toThrow('modules.register: definition must come from defineModule()')
+  })
+})
