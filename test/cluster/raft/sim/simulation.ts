@@ -239,7 +239,10 @@ export class Simulation {
         this.inv.applied(r.id, e)
         const cmd = e.type === 'normal' && e.data.byteLength > 0 ? decodeCommand(e.data) : undefined
         const out = node.kv.apply(e.index, cmd)
-        if (cmd && out && !this.firstApplied.has(cmd.op)) this.firstApplied.set(cmd.op, { output: out, at: this.stamp() })
+        if (cmd && out && !this.firstApplied.has(cmd.op)) {
+          this.firstApplied.set(cmd.op, { output: out, at: this.stamp() })
+          if (this.opts.trace) this.trace(`${r.id} first applies ${e.index} ${cmd.op} ${JSON.stringify(cmd.input)} -> ${JSON.stringify(out)}`)
+        }
         const op = cmd && node.writes.get(cmd.op)
         if (op && out) {
           node.writes.delete(cmd.op)
@@ -459,9 +462,16 @@ export class Simulation {
   /** Recent values written per key, so compare-and-set sometimes expects the current value. */
   private readonly written = new Map<string, string[]>()
 
+  /** A history timestamp: strictly increasing, ordered by simulated time first. */
   private stamp(): number {
-    return this.now * 1000 + (this.seq++ % 1000)
+    if (this.stampMs !== this.now) {
+      this.stampMs = this.now
+      this.seq = 0
+    }
+    return this.now * 1_000_000 + this.seq++
   }
+
+  private stampMs = -1
 
   private complete(op: ClientOp, output: KvOutput): void {
     if (!this.pendingOps.delete(op.id)) return
@@ -477,15 +487,18 @@ export class Simulation {
   }
 
   /**
-   * Writes whose client gave up enter the history as they really ended: applied ones with the
-   * output the state machine produced, returning when first applied anywhere (nothing could observe
-   * them earlier); writes never applied by the end of the converged run had no effect and are left
-   * out. This is what the client would learn by asking, and it keeps the checker's search small.
+   * Writes whose client gave up enter the history as they really happened. One never applied by
+   * the end of the converged run had no effect and is left out. One that was applied took effect
+   * when it was first applied: the leader applies an entry in the same step that commits it, which
+   * is the write's linearization point in Raft. Pinning it there (rather than anywhere since its
+   * call) is a stricter check, and it keeps the search small when a long outage leaves dozens of
+   * writes pending together.
    */
   private settleIndeterminate(): void {
     for (const op of this.indeterminate) {
       const applied = this.firstApplied.get(op.id)
-      if (applied) this.history.push({ client: op.client, input: op.input, output: applied.output, call: op.call, ret: applied.at })
+      if (!applied) continue
+      this.history.push({ client: op.client, input: op.input, output: applied.output, call: Math.max(op.call, applied.at - 0.5), ret: applied.at })
     }
     this.indeterminate.length = 0
   }
