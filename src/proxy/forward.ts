@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream'
 import { errors, type Dispatcher } from 'undici'
 import type { Route } from '../resources/route.js'
 import type { Service } from '../resources/service.js'
-import { clientResponseHeaders, upstreamRequestHeaders, type ForwardInfo } from './headers.js'
+import { clientResponseHeaders, flatHeaders, upstreamRequestHeaders, type ForwardInfo } from './headers.js'
 import { sendError } from './respond.js'
 import type { Upstreams } from './upstreams.js'
 
@@ -45,16 +45,20 @@ export interface ForwardPlan {
 /**
  * One proxied exchange: dispatches the request to the upstream pool and streams the response back, with
  * backpressure both ways, retries on connection errors, and cancellation when the client goes away.
- * It is its own undici dispatch handler, so a request costs one object here.
+ * It is its own undici dispatch handler, so a request costs one object here. It implements undici's raw handler
+ * interface (onConnect/onHeaders/onData/onComplete/onError), the one the client core calls: the controller-style
+ * interface goes through an adapter that parses every response header into an object, which costs measurable CPU
+ * per request (bench/proxy's undici-ctl target) for headers we only pass on.
  */
-export class Forward implements Dispatcher.DispatchHandler {
+export class Forward {
   readonly #req: IncomingMessage
   readonly #res: ServerResponse
   readonly #plan: ForwardPlan
   #pool: Dispatcher
   readonly #upstreams: Upstreams
   readonly #headers: string[]
-  #controller: Dispatcher.DispatchController | undefined
+  #abort: ((error?: Error) => void) | undefined
+  #resumeUpstream: (() => void) | undefined
   #attemptsLeft: number
   #retryOn503 = false
   #done = false
@@ -82,17 +86,17 @@ export class Forward implements Dispatcher.DispatchHandler {
         headers: this.#headers,
         body: !hasBody ? null : this.#plan.bodyLimit === undefined ? this.#req : (limited(this.#req, this.#plan.bodyLimit) as unknown as Readable), // undici streams async iterables; its types only list Readable
         // undici times headers on its coarse timer wheel (about 0.5 s ticks), so a set requestTimeout gets a native
-        // timer instead (armed in onRequestStart); otherwise undici's 5-minute backstop applies.
+        // timer instead (armed in onConnect); otherwise undici's 5-minute backstop applies.
         headersTimeout: service.requestTimeout === undefined ? 300_000 : 0,
         bodyTimeout: 0,
       },
-      this,
+      this as unknown as Dispatcher.DispatchHandler,
     )
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller
-    if (this.#done) return controller.abort(new Error('client went away'))
+  onConnect(abort: (error?: Error) => void): void {
+    this.#abort = abort
+    if (this.#done) return abort(new Error('client went away'))
     const timeout = this.#plan.service.requestTimeout
     if (timeout !== undefined && timeout > 0) {
       clearTimeout(this.#timer)
@@ -103,47 +107,48 @@ export class Forward implements Dispatcher.DispatchHandler {
   /** The attempt got no response headers within `requestTimeout`: fail it as undici's own timeout would. */
   static #onTimeout(self: Forward): void {
     self.#timer = undefined
-    self.#controller?.abort(new errors.HeadersTimeoutError(`no response headers within ${self.#plan.service.requestTimeout} ms`))
+    self.#abort?.(new errors.HeadersTimeoutError(`no response headers within ${self.#plan.service.requestTimeout} ms`))
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[]>, statusMessage?: string): void {
-    if (statusCode < 200) return
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[], resume: () => void, statusText?: string): boolean {
+    if (statusCode < 200) return true
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer)
       this.#timer = undefined
     }
-    if (statusCode === 503 && this.#attemptsLeft > 0 && headers['retry-after'] !== undefined) {
+    const headers = latin1(rawHeaders)
+    if (statusCode === 503 && this.#attemptsLeft > 0 && hasHeader(headers, 'retry-after')) {
       this.#retryOn503 = true
-      controller.abort(new Error('503 with Retry-After: retrying'))
-      return
+      this.#abort?.(new Error('503 with Retry-After: retrying'))
+      return false
     }
+    this.#resumeUpstream = resume
     const { via, globalHeaders } = this.#plan
     const list = clientResponseHeaders(headers, via, globalHeaders)
-    if (statusMessage) this.#res.writeHead(statusCode, statusMessage, list)
+    if (statusText) this.#res.writeHead(statusCode, statusText, list)
     else this.#res.writeHead(statusCode, list)
+    return true
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.#res.write(chunk)) {
-      controller.pause()
-      this.#res.once('drain', this.#resume)
-    }
+  onData(chunk: Buffer): boolean {
+    if (this.#res.write(chunk)) return true
+    this.#res.once('drain', this.#resume)
+    return false
   }
 
-  onResponseEnd(controller: Dispatcher.DispatchController, trailers: Record<string, string | string[]>): void {
+  onComplete(trailers: Buffer[] | string[] | Record<string, string | string[]> | null): void {
     this.#done = true
-    // undici's HTTP/2 client passes trailers on as an object where HTTP/1 passes a raw list, and its adapter for
-    // handlers like this one only parses lists: HTTP/2 trailers (gRPC's status) arrive empty but sit in rawTrailers.
-    const raw = controller.rawTrailers
-    const all = raw && !Array.isArray(raw) ? raw : trailers
-    for (const _ in all) {
-      this.#res.addTrailers(all as Record<string, string>)
-      break
+    // HTTP/1 passes trailers as a raw list; undici's HTTP/2 client passes an object (gRPC's status lives there).
+    if (trailers && (Array.isArray(trailers) ? trailers.length > 0 : Object.keys(trailers).length > 0)) {
+      const list = Array.isArray(trailers) ? latin1(trailers) : flatHeaders(trailers)
+      const object: Record<string, string> = {}
+      for (let i = 0; i < list.length; i += 2) object[list[i]!] = list[i + 1]!
+      this.#res.addTrailers(object)
     }
     this.#res.end()
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error & { code?: string }): void {
+  onError(error: Error & { code?: string }): void {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer)
       this.#timer = undefined
@@ -153,7 +158,7 @@ export class Forward implements Dispatcher.DispatchHandler {
     if (this.#retryOn503 || (!res.headersSent && this.#attemptsLeft > 0 && CONNECTION_ERRORS.has(error.code ?? ''))) {
       this.#retryOn503 = false
       this.#attemptsLeft--
-      this.#controller = undefined
+      this.#abort = undefined
       const delay = this.#plan.service.retryTimeout ?? 0
       if (delay > 0) setTimeout(() => this.#retry(), delay)
       else this.#retry()
@@ -186,13 +191,28 @@ export class Forward implements Dispatcher.DispatchHandler {
   }
 
   readonly #resume = (): void => {
-    this.#controller?.resume()
+    this.#resumeUpstream?.()
   }
 
   readonly #onClientClose = (): void => {
     if (this.#done) return
     // The client went away before the response finished: cancel the upstream request.
     this.#done = true
-    this.#controller?.abort(new Error('client went away'))
+    this.#abort?.(new Error('client went away'))
   }
+}
+
+/** Raw header buffers as strings; header bytes are latin1 by definition (RFC 9110 5.5). */
+function latin1(raw: readonly (Buffer | string)[]): string[] {
+  const out = new Array<string>(raw.length)
+  for (let i = 0; i < raw.length; i++) {
+    const item = raw[i]!
+    out[i] = typeof item === 'string' ? item : item.toString('latin1')
+  }
+  return out
+}
+
+function hasHeader(list: readonly string[], lower: string): boolean {
+  for (let i = 0; i < list.length; i += 2) if (list[i]!.length === lower.length && list[i]!.toLowerCase() === lower) return true
+  return false
 }

@@ -106,26 +106,41 @@ function clientAddress(list: string | undefined, isTrusted: ((address: string) =
 }
 
 /**
- * The client response's headers as a flat list for `writeHead`: the upstream's, minus hop-by-hop ones, plus `Via`
- * (unless hidden) and the global headers, which replace upstream headers of the same name.
+ * The client response's headers as a flat list for `writeHead`, from the upstream's flat `[name, value, …]` list:
+ * hop-by-hop headers removed, `Via` extended (unless hidden), and the global headers, which replace upstream
+ * headers of the same name.
  */
-export function clientResponseHeaders(upstream: Readonly<Record<string, string | string[] | undefined>>, via: boolean, globalHeaders: readonly (readonly [string, string])[], upgrade = false): string[] {
+export function clientResponseHeaders(upstream: readonly string[], via: boolean, globalHeaders: readonly (readonly [string, string])[], upgrade = false): string[] {
   const out: string[] = []
-  const named = upstream.connection === undefined ? undefined : connectionTokens(['connection', String(upstream.connection)])
-  for (const name in upstream) {
-    const value = upstream[name]
-    if (value === undefined) continue
-    if (HOP_BY_HOP.has(name) && !(upgrade && (name === 'connection' || name === 'upgrade'))) {
-      // `Trailer` announces trailers we do forward; keep it.
-      if (name !== 'trailer') continue
+  const named = upgrade ? undefined : connectionTokens(upstream)
+  let upstreamVia: string | undefined
+  for (let i = 0; i < upstream.length; i += 2) {
+    const name = upstream[i]!
+    const value = upstream[i + 1]!
+    const lower = name.toLowerCase()
+    // `Trailer` announces trailers we do forward; an upgrade answer keeps its Connection and Upgrade.
+    if (HOP_BY_HOP.has(lower) && lower !== 'trailer' && !(upgrade && (lower === 'connection' || lower === 'upgrade'))) continue
+    if (named !== undefined && named.has(lower)) continue
+    if (via && lower === 'via') {
+      upstreamVia = upstreamVia === undefined ? value : `${upstreamVia}, ${value}`
+      continue
     }
-    if (named !== undefined && named.has(name) && !upgrade) continue
-    if (via && name === 'via') continue
-    if (globalHeaders.length > 0 && globalHeaders.some(([g]) => g === name)) continue
+    if (globalHeaders.length > 0 && globalHeaders.some(([g]) => g === lower)) continue
+    out.push(name, value)
+  }
+  if (via) out.push('via', upstreamVia === undefined ? '1.1 dgate' : `${upstreamVia}, 1.1 dgate`)
+  for (const [name, value] of globalHeaders) out.push(name, value)
+  return out
+}
+
+/** A parsed header object (as undici's higher-level APIs give them) as a flat `[name, value, …]` list. */
+export function flatHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): string[] {
+  const out: string[] = []
+  for (const name in headers) {
+    const value = headers[name]
+    if (value === undefined) continue
     if (typeof value === 'string') out.push(name, value)
     else for (const v of value) out.push(name, v)
   }
-  if (via) out.push('via', upstream.via === undefined ? '1.1 dgate' : `${String(upstream.via)}, 1.1 dgate`)
-  for (const [name, value] of globalHeaders) out.push(name, value)
   return out
 }

@@ -13,7 +13,7 @@ import type { Service } from '../resources/service.js'
 import type { DocumentApi } from '../state/resource-api.js'
 import type { Snapshot } from '../state/snapshot.js'
 import { CONNECTION_ERRORS, IDEMPOTENT, TIMEOUTS, type ForwardPlan } from './forward.js'
-import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
+import { clientResponseHeaders, flatHeaders, upstreamRequestHeaders } from './headers.js'
 import type { ModuleCall } from './module-call.js'
 import { rewrite } from './proxy.js'
 import { sendError } from './respond.js'
@@ -153,7 +153,7 @@ export class ModuleStage {
       return fail(TIMEOUTS.has(code) ? 504 : 502, TIMEOUTS.has(code) ? 'upstream timed out' : 'upstream unavailable')
     }
 
-    if (!program.hooks.has('responseModifier')) return this.#relay(res, forward, upstream.statusCode, toRecord(pairsOf(upstream.headers)), undefined, upstream.body)
+    if (!program.hooks.has('responseModifier')) return this.#relay(res, forward, upstream.statusCode, flatHeaders(upstream.headers), undefined, upstream.body)
     exchange.upstream = { statusCode: upstream.statusCode, headers: pairsOf(upstream.headers) }
     host.upstreamBody = upstream.body
     const outcome = await run('responseModifier')
@@ -167,11 +167,11 @@ export class ModuleStage {
     }
     const final = outcome.upstream ?? exchange.upstream
     const body = outcome.upstream?.body ?? (await host.bufferedUpstream())
-    return this.#relay(res, forward, final.statusCode, toRecord(final.headers), body, upstream.body)
+    return this.#relay(res, forward, final.statusCode, flatten(final.headers), body, upstream.body)
   }
 
   /** Answers from the upstream: a buffered body when a hook read or rewrote it, otherwise streamed. */
-  async #relay(res: ServerResponse, forward: ForwardPlan, status: number, headers: Record<string, string | string[]>, body: Uint8Array | undefined, stream: Readable): Promise<void> {
+  async #relay(res: ServerResponse, forward: ForwardPlan, status: number, headers: string[], body: Uint8Array | undefined, stream: Readable): Promise<void> {
     const list = clientResponseHeaders(headers, forward.via, forward.globalHeaders)
     if (body !== undefined) {
       stream.destroy()
@@ -393,18 +393,6 @@ function pairsOf(headers: readonly string[] | Record<string, string | string[] |
       if (Array.isArray(value)) for (const v of value) out.push([name, v])
       else if (value !== undefined) out.push([name, value])
     }
-  }
-  return out
-}
-
-function toRecord(pairs: HeaderList): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {}
-  for (const [raw, value] of pairs) {
-    const name = raw.toLowerCase()
-    const existing = out[name]
-    if (existing === undefined) out[name] = value
-    else if (Array.isArray(existing)) existing.push(value)
-    else out[name] = [existing, value]
   }
   return out
 }

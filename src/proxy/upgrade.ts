@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
-import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
+import { clientResponseHeaders, flatHeaders, upstreamRequestHeaders } from './headers.js'
 import { ModuleCall } from './module-call.js'
 import { Refusal, type DataPlane } from './proxy.js'
 
@@ -58,7 +58,7 @@ export function upgradeThrough(plane: DataPlane, req: IncomingMessage, socket: D
         answered = true
         socket.off('close', abort)
         const lines = [`HTTP/1.1 ${statusCode} Switching Protocols`]
-        const list = clientResponseHeaders(headers, plan.via, plan.globalHeaders, true)
+        const list = clientResponseHeaders(flatHeaders(headers), plan.via, plan.globalHeaders, true)
         for (let i = 0; i < list.length; i += 2) lines.push(`${list[i]}: ${list[i + 1]}`)
         socket.write(`${lines.join('\r\n')}\r\n\r\n`)
         if (head.length > 0) upstream.write(head)
@@ -74,7 +74,7 @@ export function upgradeThrough(plane: DataPlane, req: IncomingMessage, socket: D
       },
       onResponseStart(_c, statusCode, headers) {
         answered = true
-        const list = clientResponseHeaders(headers, plan.via, plan.globalHeaders)
+        const list = clientResponseHeaders(flatHeaders(headers), plan.via, plan.globalHeaders)
         writeHead(socket, statusCode, list)
       },
       onResponseData(_c, chunk) {
