@@ -93,6 +93,8 @@ export class Simulation {
   private inFlight = 0
   /** Upper bound of the time between faults: some seeds are calm, some stormy. */
   private readonly nemesisPeriod: number
+  private readonly maxMsgEntries: number
+  private readonly maxInflight: number
 
   constructor(readonly opts: SimOptions) {
     this.rng = seededRandom(opts.seed)
@@ -103,6 +105,9 @@ export class Simulation {
     this.dupRate = [0, 0.02, 0.1][randInt(this.rng, 0, 3)] ?? 0
     this.maxDelay = [2, 6, 15, 40][randInt(this.rng, 0, 4)] ?? 6
     this.nemesisPeriod = [60, 150, 300][randInt(this.rng, 0, 3)] ?? 150
+    // One entry per message makes partial replication (the Figure 8 situations) common.
+    this.maxMsgEntries = [1, 2, 8][randInt(this.rng, 0, 3)] ?? 8
+    this.maxInflight = [1, 4][randInt(this.rng, 0, 2)] ?? 4
     const skew = this.rng() < 0.5
     const founders = bootstrapLog(this.ids.slice(0, voters))
     for (const id of this.ids) {
@@ -133,7 +138,15 @@ export class Simulation {
 
   private newRaft(id: string, storage: MemoryRaftStorage): Raft {
     return new Raft(
-      { id, random: seededRandom(Math.floor(this.rng() * 2 ** 32)), electionTick: ELECTION_TICK, heartbeatTick: 1, maxMsgEntries: 8, maxInflightMsgs: 4, snapshotChunkBytes: 64 },
+      {
+        id,
+        random: seededRandom(Math.floor(this.rng() * 2 ** 32)),
+        electionTick: ELECTION_TICK,
+        heartbeatTick: 1,
+        maxMsgEntries: this.maxMsgEntries,
+        maxInflightMsgs: this.maxInflight,
+        snapshotChunkBytes: 64,
+      },
       storage.loadNow(),
     )
   }
