@@ -244,6 +244,13 @@ describe('§5.3 log replication', () => {
     expect(r.ready().committedEntries.map((e) => e.index)).toEqual([2])
   })
 
+  it('a follower commits no further than the last entry it knows matches the leader', () => {
+    // Entries 2 and 3 came from an old leader; the new leader has only confirmed entry 1 so far.
+    const r = newRaft('2', three, { entries: [ent(1, 1), ent(2, 1), ent(3, 1)], term: 1 })
+    r.step(app('1', '2', 2, 1, 1, [], 3))
+    expect(r.log.committed).toBe(1)
+  })
+
   const checks: { prev: [number, number]; reject: boolean; index: number; hint?: number }[] = [
     { prev: [0, 0], reject: false, index: 1 }, // behind our commit: we answer with the commit index
     { prev: [1, 1], reject: false, index: 1 },
