@@ -6,14 +6,15 @@ import { compileModule, createProgram } from '../modules/compile.js'
 import type { ModuleCache } from '../modules/host/storage.js'
 import type { ModuleFetch } from '../modules/host/fetch.js'
 import type { DefinedModule } from '../modules/context-types.js'
-import type { Exchange, HeaderList, HookName, HookOutcome, HostCalls, JsonObject, JsonValue, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
+import { namespaceCalls, runPipeline, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
+import type { Exchange, HeaderList, JsonObject, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
 import type { Module } from '../resources/module.js'
 import type { Route } from '../resources/route.js'
 import type { Service } from '../resources/service.js'
 import type { DocumentApi } from '../state/resource-api.js'
 import type { Snapshot } from '../state/snapshot.js'
 import { CONNECTION_ERRORS, IDEMPOTENT, TIMEOUTS, type ForwardPlan } from './forward.js'
-import { clientResponseHeaders, flatHeaders, upstreamRequestHeaders } from './headers.js'
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { ModuleCall } from './module-call.js'
 import { rewrite } from './proxy.js'
 import { sendError } from './respond.js'
@@ -35,15 +36,6 @@ export interface ModuleStageOptions {
   log: (level: ModuleLogLevel, message: string, fields: { module: string; namespace: string; requestId?: string }) => void
 }
 
-interface Program {
-  id: string
-  hooks: ReadonlySet<HookName>
-  runtime: ModuleRuntime
-}
-
-/** Upstream schemes a `fetchUpstream` may return (the same as service URLs). */
-const SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'h2c:'])
-
 let counter = 0
 
 // A defineModule object is the program: each registered object gets its own id.
@@ -64,7 +56,7 @@ export class ModuleStage {
   #runtime: ModuleRuntime | undefined
   #nativeRuntime: ModuleRuntime | undefined
   /** Programs by route object, valid while the namespace's module map is the one they were built from. */
-  readonly #programs = new WeakMap<Route, { modules: ReadonlyMap<string, Module>; program: Promise<Program> }>()
+  readonly #programs = new WeakMap<Route, { modules: ReadonlyMap<string, Module>; program: Promise<PipelineProgram> }>()
   /** The program each route (namespace/name) uses now, so a replaced one can be released. */
   readonly #live = new Map<string, string>()
 
@@ -87,7 +79,7 @@ export class ModuleStage {
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse, call: ModuleCall): Promise<void> {
-    let program: Program
+    let program: PipelineProgram
     try {
       program = await this.#program(call.route, call.namespace)
     } catch (error) {
@@ -95,87 +87,54 @@ export class ModuleStage {
       return sendError(res, 500, 'module failed to load')
     }
     const exchange = this.#exchange(req, call)
-    const host = new ExchangeHost(req, call.namespace, this.#options, exchange)
-    const runtime = program.runtime
-    const run = async (hook: HookName): Promise<HookOutcome> => {
-      const outcome = await runtime.run(program.id, hook, exchange, host)
-      exchange.locals = outcome.locals
-      if (outcome.response) exchange.response = { ...outcome.response }
-      if (outcome.error) this.#options.log('warn', `${hook} failed: ${outcome.error.message}`, { module: call.route.modules[0]!, namespace: call.namespace, requestId: exchange.id })
-      return outcome
-    }
-    /** A failure: the errorHandler answers if there is one, else our default answer. */
-    const fail = async (status: number, message: string): Promise<void> => {
-      if (program.hooks.has('errorHandler')) {
-        exchange.error = { message, status }
-        const handled = await run('errorHandler')
-        if (!handled.error && exchange.response.ended) return respond(res, exchange)
-        if (handled.error) return sendError(res, 500, 'internal error')
-      }
-      sendError(res, status, status >= 500 && status !== 502 && status !== 504 ? 'internal error' : message)
-    }
-
-    if (program.hooks.has('requestModifier') && !call.forward) {
-      const outcome = await run('requestModifier')
-      if (outcome.error) return fail(500, outcome.error.message)
-      applyRequest(exchange, outcome)
-      if (exchange.response.ended) return respond(res, exchange)
-    }
-    if (!call.forward) {
-      if (!program.hooks.has('requestHandler')) return sendError(res, 501, 'route has no service and no request handler')
-      const outcome = await run('requestHandler')
-      if (outcome.error) return fail(500, outcome.error.message)
-      return respond(res, exchange)
-    }
-
+    const { namespace } = call
+    const module = call.route.modules[0]!
+    const options = this.#options
+    let upstream: Readable | undefined
     let forward = call.forward
-    if (program.hooks.has('fetchUpstream')) {
-      const outcome = await run('fetchUpstream')
-      if (outcome.error) return fail(500, outcome.error.message)
-      if (exchange.response.ended) return respond(res, exchange)
-      const upstream = upstreamUrl(outcome.result)
-      if (!upstream) return fail(500, 'fetchUpstream returned an invalid URL')
-      forward = { ...forward, upstream, info: { ...forward.info, host: call.route.preserveHost ? forward.info.inboundHost : upstream.host } }
-    }
-    if (program.hooks.has('requestModifier')) {
-      const outcome = await run('requestModifier')
-      if (outcome.error) return fail(500, outcome.error.message)
-      applyRequest(exchange, outcome)
-      if (exchange.response.ended) return respond(res, exchange)
-    }
-
-    let upstream: Dispatcher.ResponseData
-    try {
-      upstream = await this.#send(req, res, exchange, forward, call)
-    } catch (error) {
-      if (res.destroyed) return
-      const code = (error as { code?: string }).code ?? ''
-      return fail(TIMEOUTS.has(code) ? 504 : 502, TIMEOUTS.has(code) ? 'upstream timed out' : 'upstream unavailable')
-    }
-
-    if (!program.hooks.has('responseModifier')) return this.#relay(res, forward, upstream.statusCode, flatHeaders(upstream.headers), undefined, upstream.body)
-    exchange.upstream = { statusCode: upstream.statusCode, headers: pairsOf(upstream.headers) }
-    host.upstreamBody = upstream.body
-    const outcome = await run('responseModifier')
-    if (outcome.error) {
-      upstream.body.destroy()
-      return fail(500, outcome.error.message)
-    }
-    if (exchange.response.ended) {
-      upstream.body.destroy()
-      return respond(res, exchange)
-    }
-    const final = outcome.upstream ?? exchange.upstream
-    const body = outcome.upstream?.body ?? (await host.bufferedUpstream())
-    return this.#relay(res, forward, final.statusCode, flatten(final.headers), body, upstream.body)
+    const answer = await runPipeline(program, exchange, {
+      proxied: forward !== undefined,
+      calls: {
+        ...namespaceCalls({
+          namespace,
+          documents: options.documents,
+          cache: options.cache,
+          fetch: (url, init) => options.fetch.fetch(url, init),
+          log: (level, message, name) => options.log(level, message, { module: name, namespace, requestId: exchange.id }),
+        }),
+        readRequestBody: () => collect(req, options.maxBodySize, 'request'),
+      },
+      observe(hook, outcome) {
+        if (outcome.error) options.log('warn', `${hook} failed: ${outcome.error.message}`, { module, namespace, requestId: exchange.id })
+      },
+      send: async (ex, target): Promise<SendResult> => {
+        if (target) forward = { ...forward!, upstream: target, info: { ...forward!.info, host: call.route.preserveHost ? forward!.info.inboundHost : target.host } }
+        try {
+          const response = await this.#send(req, res, ex, forward!, call)
+          upstream = response.body
+          const body = response.body
+          return {
+            kind: 'response',
+            statusCode: response.statusCode,
+            headers: pairsOf(response.headers),
+            body: { read: () => collect(body, options.maxBodySize, 'upstream'), discard: () => body.destroy() },
+          }
+        } catch (error) {
+          if (res.destroyed) return { kind: 'aborted' }
+          return { kind: 'failed', status: TIMEOUTS.has((error as { code?: string }).code ?? '') ? 504 : 502 }
+        }
+      },
+    })
+    if (answer.kind === 'aborted') return
+    if (answer.kind === 'respond') return respond(res, answer.status, answer.headers, answer.body)
+    return this.#relay(res, forward!, answer.status, answer.headers, answer.body, upstream!)
   }
 
-  /** Answers from the upstream: a buffered body when a hook read or rewrote it, otherwise streamed. */
-  async #relay(res: ServerResponse, forward: ForwardPlan, status: number, headers: string[], body: Uint8Array | undefined, stream: Readable): Promise<void> {
-    const list = clientResponseHeaders(headers, forward.via, forward.globalHeaders)
+  /** Answers from the upstream: the body a hook read or rewrote, otherwise the upstream's, streamed. */
+  async #relay(res: ServerResponse, forward: ForwardPlan, status: number, headers: HeaderList, body: Uint8Array | undefined, stream: Readable): Promise<void> {
+    const list = clientResponseHeaders(flatten(headers), forward.via, forward.globalHeaders)
     if (body !== undefined) {
-      stream.destroy()
-      res.writeHead(status, withLength(list, body.byteLength))
+      res.writeHead(status, list)
       res.end(body)
       return
     }
@@ -250,7 +209,7 @@ export class ModuleStage {
   }
 
   /** Compiles the namespace's modules and prepares the route's program, once per module version. */
-  #program(route: Route, namespace: string): Promise<Program> {
+  #program(route: Route, namespace: string): Promise<PipelineProgram> {
     const modules = this.#options.snapshot().namespaces.get(namespace)?.module
     if (!modules) return Promise.reject(new Error(`namespace "${namespace}" is gone`))
     const cached = this.#programs.get(route)
@@ -282,66 +241,6 @@ export class ModuleStage {
   }
 }
 
-/** The host side of one exchange: bodies buffered on demand, documents, cache, fetch and logs of the namespace. */
-class ExchangeHost implements HostCalls {
-  upstreamBody: Readable | undefined
-  #requestBody: Promise<Uint8Array> | undefined
-  #upstreamBuffered: Promise<Uint8Array> | undefined
-  readonly #req: IncomingMessage
-  readonly #namespace: string
-  readonly #options: ModuleStageOptions
-  readonly #exchange: Exchange
-  readonly documents: HostCalls['documents']
-  readonly storage: HostCalls['storage']
-
-  constructor(req: IncomingMessage, namespace: string, options: ModuleStageOptions, exchange: Exchange) {
-    this.#req = req
-    this.#namespace = namespace
-    this.#options = options
-    this.#exchange = exchange
-    const { documents, cache } = options
-    this.documents = {
-      async get(collection, id) {
-        return (await documents.get(collection, id, { namespace })) ?? null
-      },
-      list: (collection, page) => documents.list(collection, { namespace, ...page }),
-      put: (collection, id, data) => documents.put({ namespace, collection, id, data: data as never }),
-      async delete(collection, id) {
-        if (!(await documents.get(collection, id, { namespace }))) return false
-        await documents.delete(collection, id, { namespace })
-        return true
-      },
-    }
-    this.storage = {
-      get: async (key) => cache.get(namespace, key),
-      set: async (key, value: JsonValue, ttl) => cache.set(namespace, key, value, ttl),
-      delete: async (key) => cache.delete(namespace, key),
-    }
-  }
-
-  readRequestBody(): Promise<Uint8Array> {
-    this.#requestBody ??= collect(this.#req, this.#options.maxBodySize, 'request')
-    return this.#requestBody
-  }
-
-  readUpstreamBody(): Promise<Uint8Array> {
-    if (!this.upstreamBody) return Promise.reject(new Error('there is no upstream response here'))
-    this.#upstreamBuffered ??= collect(this.upstreamBody, this.#options.maxBodySize, 'upstream')
-    return this.#upstreamBuffered
-  }
-
-  /** The upstream body if a hook read it, so it is relayed as read. */
-  bufferedUpstream(): Promise<Uint8Array> | undefined {
-    return this.#upstreamBuffered
-  }
-
-  log(level: ModuleLogLevel, message: string, module: string): void {
-    this.#options.log(level, message, { module, namespace: this.#namespace, requestId: this.#exchange.id })
-  }
-
-  fetch: HostCalls['fetch'] = (url, init) => this.#options.fetch.fetch(url, init)
-}
-
 async function collect(stream: AsyncIterable<Buffer>, max: number, what: string): Promise<Uint8Array> {
   const chunks: Buffer[] = []
   let size = 0
@@ -353,35 +252,11 @@ async function collect(stream: AsyncIterable<Buffer>, max: number, what: string)
   return new Uint8Array(Buffer.concat(chunks))
 }
 
-/** Applies a hook's request changes to the exchange, for the next hook and the upstream call. */
-function applyRequest(exchange: Exchange, outcome: HookOutcome): void {
-  const change = outcome.request
-  if (!change) return
-  if (change.headers) exchange.request.headers = change.headers
-  if (change.query !== undefined) exchange.request.query = change.query
-  if (change.body !== undefined) exchange.request.body = change.body
-  if (change.method !== undefined) exchange.request.method = change.method
-}
-
-/** Writes the response a hook built: its status (200 with a body, else 204), headers and body. */
-function respond(res: ServerResponse, exchange: Exchange): void {
-  const { status, headers, body } = exchange.response
+/** Writes an answer the pipeline built (its headers carry the content-length). */
+function respond(res: ServerResponse, status: number, headers: HeaderList, body: Uint8Array | undefined): void {
   if (res.headersSent) return void res.end()
-  const list = flatten(headers.filter(([name]) => name.toLowerCase() !== 'content-length' && name.toLowerCase() !== 'transfer-encoding'))
-  const code = status ?? (body && body.byteLength > 0 ? 200 : 204)
-  res.writeHead(code, code === 204 || code === 304 ? list : withLength(list, body?.byteLength ?? 0))
-  res.end(code === 204 || code === 304 ? undefined : body)
-}
-
-function upstreamUrl(result: JsonValue | undefined): URL | undefined {
-  if (typeof result !== 'string' || result === '') return undefined
-  try {
-    // DGate appended "http://" to a bare host:port; a scheme-less result means http.
-    const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(result) ? result : `http://${result}`)
-    return SCHEMES.has(url.protocol) && url.hostname ? url : undefined
-  } catch {
-    return undefined
-  }
+  res.writeHead(status, flatten(headers))
+  res.end(body)
 }
 
 function pairsOf(headers: readonly string[] | Record<string, string | string[] | undefined>): HeaderList {
@@ -400,16 +275,6 @@ function pairsOf(headers: readonly string[] | Record<string, string | string[] |
 function flatten(pairs: HeaderList): string[] {
   const out: string[] = []
   for (const [name, value] of pairs) out.push(name, value)
-  return out
-}
-
-function withLength(list: string[], length: number): string[] {
-  const out: string[] = []
-  for (let i = 0; i < list.length; i += 2) {
-    const name = list[i]!.toLowerCase()
-    if (name !== 'content-length' && name !== 'transfer-encoding') out.push(list[i]!, list[i + 1]!)
-  }
-  out.push('content-length', String(length))
   return out
 }
 

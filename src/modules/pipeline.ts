@@ -1,0 +1,309 @@
+/**
+ * The hook pipeline of DESIGN.md 5.1, independent of any transport: which hook runs when, what a failure becomes
+ * and when the request ends. The gateway's module stage runs it over `IncomingMessage`/`ServerResponse` and undici;
+ * the `dgate/testing` harness runs it over plain data. Both get the same answers because this is the only place
+ * that decides them.
+ */
+import type { DocumentApi } from '../state/resource-api.js'
+import type { ModuleCache } from './host/storage.js'
+import type { Exchange, HeaderList, HookName, HookOutcome, HostCalls, JsonValue, ModuleLogLevel, ModuleRuntime } from './types.js'
+
+/** A program loaded into a runtime, with the hooks its entry module exports. */
+export interface PipelineProgram {
+  /** The program id the runtime knows it by. */
+  readonly id: string
+  /** The hooks the entry module exports as functions. */
+  readonly hooks: ReadonlySet<HookName>
+  /** The runtime it is loaded in. */
+  readonly runtime: ModuleRuntime
+}
+
+/** An upstream response body that has not been read: the pipeline buffers it only when a hook reads it. */
+export interface UpstreamBody {
+  /** Reads the whole body; called at most once. */
+  read(): Promise<Uint8Array>
+  /** Drops the body: the answer will not use it. */
+  discard(): void
+}
+
+/** What {@link PipelineIo.send} got back from the upstream. */
+export type SendResult =
+  | {
+      /** The upstream answered. */
+      kind: 'response'
+      /** Its status. */
+      statusCode: number
+      /** Its headers. */
+      headers: HeaderList
+      /** Its body, whole or still to be read. */
+      body: Uint8Array | UpstreamBody
+    }
+  | {
+      /** The upstream could not be reached (after retries): 502, or 504 when it timed out. */
+      kind: 'failed'
+      /** 502 or 504. */
+      status: 502 | 504
+    }
+  | {
+      /** The client went away while the upstream call was pending: nothing is answered. */
+      kind: 'aborted'
+    }
+
+/** What the pipeline needs from the transport it runs over. */
+export interface PipelineIo {
+  /**
+   * The host calls of the exchange, except `readUpstreamBody`, which the pipeline serves from {@link send}'s
+   * answer. `readRequestBody` is called at most once; the pipeline keeps what it returned.
+   */
+  readonly calls: Omit<HostCalls, 'readUpstreamBody'>
+  /** Whether the route has a service: fetchUpstream → requestModifier → upstream → responseModifier; else requestModifier → requestHandler. */
+  readonly proxied: boolean
+  /**
+   * Sends the request upstream as the hooks left it in `exchange.request` (the body is there when a hook read or
+   * rewrote it; otherwise it is still the client's). `target` is the URL `fetchUpstream` returned, if it ran.
+   */
+  send(exchange: Exchange, target: URL | undefined): Promise<SendResult>
+  /** Called after every hook call, failed or not (the gateway logs failures; the harness records the calls). */
+  observe?(hook: HookName, outcome: HookOutcome): void
+}
+
+/**
+ * What to answer the client.
+ * - `respond`: a response built by a hook or by the gateway (an error): write it as it is. Its headers already
+ *   carry the right `content-length` (none for 204 and 304).
+ * - `relay`: the upstream response with the hooks' changes. With `body`, the hooks read or rewrote it: send that
+ *   (its `content-length` is in `headers`); without, stream the upstream body unchanged.
+ * - `aborted`: the client went away; answer nothing.
+ */
+export type PipelineAnswer =
+  | {
+      /** A built response. */
+      kind: 'respond'
+      /** HTTP status. */
+      status: number
+      /** Headers, with `content-length` set (absent for 204/304). */
+      headers: HeaderList
+      /** The body (absent for 204/304). */
+      body: Uint8Array | undefined
+      /** Who built it: the hook that answered, or `gateway` for the default answers (errors, 501). */
+      by: HookName | 'gateway'
+    }
+  | {
+      /** The upstream response, changed by responseModifier if any. */
+      kind: 'relay'
+      /** HTTP status. */
+      status: number
+      /** The upstream headers as the hooks left them (`content-length` matching `body` when there is one). */
+      headers: HeaderList
+      /** The body when a hook read or rewrote it; undefined: relay the upstream body as it comes. */
+      body: Uint8Array | undefined
+    }
+  | {
+      /** The client went away. */
+      kind: 'aborted'
+    }
+
+/** Upstream schemes a `fetchUpstream` may return (the same as service URLs). */
+const SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'h2c:'])
+
+/**
+ * Runs a request through a program's hooks (DESIGN.md 5.1) and says what to answer. Never throws for module
+ * failures: they become `errorHandler` calls and error answers. It rejects only if the transport does (e.g. a
+ * body read past the size limit that a hook caught and ignored). `exchange` is updated in place as hooks run.
+ */
+export async function runPipeline(program: PipelineProgram, exchange: Exchange, io: PipelineIo): Promise<PipelineAnswer> {
+  const { hooks, runtime } = program
+  let requestBody: Promise<Uint8Array> | undefined
+  /** The upstream body for responseModifier (and an errorHandler after it), buffered when a hook reads it. */
+  const upstream: { body?: UpstreamBody; buffered?: Promise<Uint8Array> } = {}
+  const calls: HostCalls = {
+    readRequestBody: () => (requestBody ??= io.calls.readRequestBody()),
+    readUpstreamBody: () => {
+      if (!upstream.body) return Promise.reject(new Error('there is no upstream response here'))
+      return (upstream.buffered ??= upstream.body.read())
+    },
+    log: (level, message, module) => io.calls.log(level, message, module),
+    documents: io.calls.documents,
+    storage: io.calls.storage,
+    fetch: (url, init) => io.calls.fetch(url, init),
+  }
+
+  const run = async (hook: HookName): Promise<HookOutcome> => {
+    const outcome = await runtime.run(program.id, hook, exchange, calls)
+    exchange.locals = outcome.locals
+    if (outcome.response) exchange.response = { ...outcome.response }
+    io.observe?.(hook, outcome)
+    return outcome
+  }
+
+  /** A failure: the errorHandler answers if it ends the response; else the default answer (no detail for 500s). */
+  const fail = async (status: number, message: string): Promise<PipelineAnswer> => {
+    if (hooks.has('errorHandler')) {
+      exchange.error = { message, status }
+      const handled = await run('errorHandler')
+      if (handled.error) return errorAnswer(500, 'internal error')
+      if (exchange.response.ended) return built(exchange, 'errorHandler')
+    }
+    return errorAnswer(status, status >= 500 && status !== 502 && status !== 504 ? 'internal error' : message)
+  }
+
+  if (!io.proxied) {
+    if (hooks.has('requestModifier')) {
+      const outcome = await run('requestModifier')
+      if (outcome.error) return fail(500, outcome.error.message)
+      applyRequest(exchange, outcome)
+      if (exchange.response.ended) return built(exchange, 'requestModifier')
+    }
+    if (!hooks.has('requestHandler')) return errorAnswer(501, 'route has no service and no request handler')
+    const outcome = await run('requestHandler')
+    if (outcome.error) return fail(500, outcome.error.message)
+    return built(exchange, 'requestHandler')
+  }
+
+  let target: URL | undefined
+  if (hooks.has('fetchUpstream')) {
+    const outcome = await run('fetchUpstream')
+    if (outcome.error) return fail(500, outcome.error.message)
+    if (exchange.response.ended) return built(exchange, 'fetchUpstream')
+    target = upstreamUrl(outcome.result)
+    if (!target) return fail(500, 'fetchUpstream returned an invalid URL')
+  }
+  if (hooks.has('requestModifier')) {
+    const outcome = await run('requestModifier')
+    if (outcome.error) return fail(500, outcome.error.message)
+    applyRequest(exchange, outcome)
+    if (exchange.response.ended) return built(exchange, 'requestModifier')
+  }
+
+  // A body a hook read (without rewriting it) is consumed from the client: send what was read.
+  if (exchange.request.body === undefined && requestBody !== undefined) exchange.request.body = await requestBody
+  const sent = await io.send(exchange, target)
+  if (sent.kind === 'aborted') return sent
+  if (sent.kind === 'failed') return fail(sent.status, sent.status === 504 ? 'upstream timed out' : 'upstream unavailable')
+
+  const original = sent.body instanceof Uint8Array ? bytesBody(sent.body) : sent.body
+  if (!hooks.has('responseModifier')) return { kind: 'relay', status: sent.statusCode, headers: sent.headers, body: undefined }
+  exchange.upstream = { statusCode: sent.statusCode, headers: sent.headers }
+  upstream.body = original
+  const outcome = await run('responseModifier')
+  if (outcome.error) {
+    original.discard()
+    return fail(500, outcome.error.message)
+  }
+  if (exchange.response.ended) {
+    original.discard()
+    return built(exchange, 'responseModifier')
+  }
+  const final = outcome.upstream ?? exchange.upstream
+  const body = outcome.upstream?.body ?? (await upstream.buffered)
+  if (body === undefined) return { kind: 'relay', status: final.statusCode, headers: final.headers, body: undefined }
+  original.discard()
+  return { kind: 'relay', status: final.statusCode, headers: withLength(final.headers, body.byteLength), body }
+}
+
+/**
+ * One of the gateway's own JSON error answers, `{ "error": message, "status": status }`, as the data plane writes
+ * them.
+ */
+export function errorAnswer(status: number, message: string): PipelineAnswer & { kind: 'respond' } {
+  const body = new TextEncoder().encode(JSON.stringify({ error: message, status }))
+  const headers: HeaderList = [
+    ['content-type', 'application/json; charset=utf-8'],
+    ['content-length', String(body.byteLength)],
+    ['x-content-type-options', 'nosniff'],
+  ]
+  return { kind: 'respond', status, headers, body, by: 'gateway' }
+}
+
+/**
+ * The response a hook built: its status (200 with a body, else 204), its headers and its body, with a
+ * `content-length` of the body (none for 204 and 304, which have no body).
+ */
+function built(exchange: Exchange, by: HookName): PipelineAnswer {
+  const { status, headers, body } = exchange.response
+  const code = status ?? (body && body.byteLength > 0 ? 200 : 204)
+  const bodiless = code === 204 || code === 304
+  const list = headers.filter(([name]) => !isLengthHeader(name))
+  return { kind: 'respond', status: code, headers: bodiless ? list : withLength(list, body?.byteLength ?? 0), body: bodiless ? undefined : body, by }
+}
+
+/** Applies a hook's request changes to the exchange, for the next hook and the upstream call. */
+function applyRequest(exchange: Exchange, outcome: HookOutcome): void {
+  const change = outcome.request
+  if (!change) return
+  if (change.headers) exchange.request.headers = change.headers
+  if (change.query !== undefined) exchange.request.query = change.query
+  if (change.body !== undefined) exchange.request.body = change.body
+  if (change.method !== undefined) exchange.request.method = change.method
+}
+
+/** The URL a `fetchUpstream` returned, or undefined if it is not one we can proxy to. */
+function upstreamUrl(result: JsonValue | undefined): URL | undefined {
+  if (typeof result !== 'string' || result === '') return undefined
+  try {
+    // DGate appended "http://" to a bare host:port; a scheme-less result means http.
+    const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(result) ? result : `http://${result}`)
+    return SCHEMES.has(url.protocol) && url.hostname ? url : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function bytesBody(bytes: Uint8Array): UpstreamBody {
+  return { read: () => Promise.resolve(bytes), discard() {} }
+}
+
+function isLengthHeader(name: string): boolean {
+  const lower = name.toLowerCase()
+  return lower === 'content-length' || lower === 'transfer-encoding'
+}
+
+/** `headers` without `content-length`/`transfer-encoding`, then `content-length: length`. */
+function withLength(headers: HeaderList, length: number): HeaderList {
+  const out: HeaderList = headers.filter(([name]) => !isLengthHeader(name))
+  out.push(['content-length', String(length)])
+  return out
+}
+
+/** What {@link namespaceCalls} serves a namespace's modules from. */
+export interface NamespaceServices {
+  /** The route's namespace. */
+  namespace: string
+  /** The documents API (schemas are checked on every write, by the change path). */
+  documents: DocumentApi
+  /** The node-local `dgate/storage` cache. */
+  cache: ModuleCache
+  /** `dgate/http`'s fetch. */
+  fetch: HostCalls['fetch']
+  /** Module console output. */
+  log: (level: ModuleLogLevel, message: string, module: string) => void
+}
+
+/**
+ * The host calls of one exchange that do not depend on the transport: documents and cache of the route's
+ * namespace only, fetch and logs. The caller adds `readRequestBody`.
+ */
+export function namespaceCalls(services: NamespaceServices): Omit<HostCalls, 'readUpstreamBody' | 'readRequestBody'> {
+  const { namespace, documents, cache } = services
+  return {
+    documents: {
+      async get(collection, id) {
+        return (await documents.get(collection, id, { namespace })) ?? null
+      },
+      list: (collection, page) => documents.list(collection, { namespace, ...page }),
+      put: (collection, id, data) => documents.put({ namespace, collection, id, data: data as never }),
+      async delete(collection, id) {
+        if (!(await documents.get(collection, id, { namespace }))) return false
+        await documents.delete(collection, id, { namespace })
+        return true
+      },
+    },
+    storage: {
+      get: async (key) => cache.get(namespace, key),
+      set: async (key, value, ttl) => cache.set(namespace, key, value, ttl),
+      delete: async (key) => cache.delete(namespace, key),
+    },
+    fetch: services.fetch,
+    log: services.log,
+  }
+}

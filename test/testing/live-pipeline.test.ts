@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { request } from 'undici'
+import { createGateway, type Gateway, type Listener } from '../../src/index.js'
+import { echoUpstream, type Echo, type Running } from '../helpers/servers.js'
+
+// Pipeline behaviours through a live gateway (realm runtime) that test/pipeline does not pin.
+let gw: Gateway
+let front: Listener
+let upstream: Running & { seen: Echo[] }
+
+beforeAll(async () => {
+  upstream = await echoUpstream()
+  gw = await createGateway({ modules: { runtime: 'realm' }, logger: { debug() {}, info() {}, warn() {}, error() {} } })
+  await gw.services.put({ name: 'echo', urls: [upstream.url] })
+  front = await gw.listen({ host: '127.0.0.1' })
+})
+afterAll(async () => {
+  await gw.close()
+  await upstream.close()
+})
+
+async function route(name: string, payload: string, service?: string): Promise<string> {
+  await gw.modules.put({ name, payload, moduleType: 'javascript' })
+  await gw.routes.put({ name, paths: [`/${name}`], methods: ['GET', 'POST'], modules: [name], ...(service ? { service } : {}) })
+  return `${front.url}/${name}`
+}
+
+describe('module pipeline through a live gateway', () => {
+  it('a request body a requestModifier only read still reaches the upstream whole', async () => {
+    const url = await route('readonly', `export async function requestModifier(ctx) { ctx.set('n', (await ctx.request().readText()).length) }`, 'echo')
+    const res = await request(url, { method: 'POST', body: 'hello body' })
+    expect(res.statusCode).toBe(200)
+    expect(((await res.body.json()) as Echo).body).toBe('hello body')
+  })
+
+  it('an upstream body a responseModifier only read is relayed as read, with its length', async () => {
+    const url = await route('peek', `export async function responseModifier(ctx) { ctx.set('m', (await ctx.upstream().readJson()).method) }`, 'echo')
+    const res = await request(url)
+    const text = await res.body.text()
+    expect([res.statusCode, (JSON.parse(text) as Echo).method]).toEqual([200, 'GET'])
+    expect(res.headers['content-length']).toBe(String(Buffer.byteLength(text)))
+  })
+
+  it('a responseModifier that changes only the status and a header streams the upstream body unchanged', async () => {
+    const url = await route('restatus', `export function responseModifier(ctx) { ctx.upstream().status(203); ctx.upstream().headers.set('x-mod', '1') }`, 'echo')
+    const res = await request(url)
+    expect([res.statusCode, res.headers['x-mod'], res.headers['x-upstream']]).toEqual([203, '1', 'echo'])
+    expect(((await res.body.json()) as Echo).url).toBe('/restatus')
+  })
+})
