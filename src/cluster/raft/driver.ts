@@ -47,9 +47,8 @@ export interface RaftClusterOptions {
 interface PendingProposal {
   resolve(v: { index: number }): void
   reject(e: Error): void
-  /** Known when proposed on the leader: a different entry at (index) means the proposal was lost. */
+  /** Known when proposed on the leader: another entry applied at this index means the proposal was lost. */
   index: number | undefined
-  term: number | undefined
 }
 
 interface PendingRead {
@@ -172,7 +171,6 @@ export class RaftCluster implements ClusterAdapter {
           reject(e)
         },
         index: undefined,
-        term: undefined,
       }
       try {
         core.propose(data)
@@ -182,7 +180,6 @@ export class RaftCluster implements ClusterAdapter {
       }
       if (core.role === 'leader') {
         pending.index = core.log.lastIndex()
-        pending.term = core.term
       }
       this.proposals.set(id, pending)
       this.kick()
