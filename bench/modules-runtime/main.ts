@@ -16,9 +16,13 @@ const exchange: Exchange = {
     headers: [['accept', '*/*'], ['user-agent', 'bench'], ['x-a', '1'], ['x-b', '2'], ['x-c', '3'], ['x-d', '4'], ['x-e', '5'], ['x-f', '6']],
   },
   params: { id: '42' },
-  route: { name: 'r' },
-  service: { name: 's' },
-  namespace: { name: 'default' },
+  // Resource snapshots as the gateway passes them (the same objects for every request until the resource changes).
+  route: { name: 'users', namespace: 'default', paths: ['/users/{id}', '/users/{id}/*'], methods: ['GET', 'POST', 'PUT', 'DELETE'], service: 'users', modules: ['bench'], stripPath: false, preserveHost: false, tags: ['api', 'v1'] },
+  service: {
+    name: 'users', namespace: 'default', urls: ['http://10.0.0.20:8080', 'http://10.0.0.21:8080'], retries: 3, retryTimeout: 100, requestTimeout: 30000,
+    tlsSkipVerify: false, http2Only: false, hideDGateHeaders: false, disableQueryParams: false, tags: ['api'],
+  },
+  namespace: { name: 'default', tags: [] },
   locals: {},
   response: { headers: [], ended: false },
 }

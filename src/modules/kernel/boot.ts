@@ -153,14 +153,28 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
   for (const c of [...ctx.classes, ...maps.classes, ...imports.classes, web.URL, web.URLSearchParams, text.TextEncoder, text.TextDecoder]) harden(c)
 
   function emit(callId: number, outcome: Record<string, unknown>, a?: Uint8Array, b?: Uint8Array, c?: Uint8Array): void {
-    let payload: string
-    try {
-      payload = JSON.stringify(outcome)
-    } catch (e) {
-      payload = JSON.stringify({ locals: {}, error: { message: `the per-request locals are not JSON: ${message(e)}`, code: 'thrown' } })
-      a = b = c = undefined
+    const notJson = (e: unknown): Record<string, unknown> => ({ locals: {}, error: { message: `the per-request locals are not JSON: ${message(e)}`, code: 'thrown' } })
+    if (env.mode === 'json') {
+      let payload: string
+      try {
+        payload = JSON.stringify(outcome)
+      } catch (e) {
+        payload = JSON.stringify(notJson(e))
+        a = b = c = undefined
+      }
+      return env.complete(callId, payload, a, b, c)
     }
-    env.complete(callId, env.mode === 'json' ? payload : (JSON.parse(payload) as object), a, b, c)
+    // Native mode: the outcome is handed over as it is (plain data made by the kernel: strings, numbers, released
+    // header arrays, a result already JSON-copied); only the locals the hook touched still go through JSON, so they
+    // come out exactly as in the sandboxes and the module keeps no reference into the host's copy.
+    if (outcome.locals !== undefined) {
+      try {
+        outcome.locals = JSON.parse(JSON.stringify(outcome.locals)) as unknown
+      } catch (e) {
+        return env.complete(callId, notJson(e))
+      }
+    }
+    env.complete(callId, outcome, a, b, c)
   }
 
   function stop(entry: Entry): void {
@@ -184,6 +198,10 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
       parts = [{ locals: {}, error: { message: message(e), code: 'thrown' } }, undefined, undefined, undefined]
     }
     emit(entry.call.id, parts[0], parts[1], parts[2], parts[3])
+  }
+
+  function text_(value: unknown): string {
+    return typeof value === 'string' ? value : ''
   }
 
   function hooksOf(program: Program): string {
@@ -259,7 +277,18 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
     return register(programId, entry, hooks as Record<string, unknown>, { id: programId, entry, hooks: {}, live: new Set() })
   }
 
-  function run(callId: number, programId: string, hook: string, exchange: string | object, requestBody?: Uint8Array, responseBody?: Uint8Array, upstreamBody?: Uint8Array): void {
+  function run(
+    callId: number,
+    programId: string,
+    hook: string,
+    exchange: string | object,
+    route: unknown,
+    service: unknown,
+    namespace: unknown,
+    requestBody?: Uint8Array,
+    responseBody?: Uint8Array,
+    upstreamBody?: Uint8Array,
+  ): void {
     const program = programs.get(programId)
     const fn = program ? program.hooks[hook] : undefined
     if (!program || typeof fn !== 'function') {
@@ -272,7 +301,10 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
     } catch (e) {
       return emit(callId, { error: { message: `invalid exchange: ${message(e)}`, code: 'unavailable' } })
     }
-    const call = ctx.begin(callId, hook, ex, env.mode === 'json', (op, args, bytes) => request(callId, op, args, bytes), [
+    const owned = env.mode === 'json'
+    // JSON mode takes snapshot text only: anything else from the runtime is treated as absent.
+    const snapshots: [unknown, unknown, unknown] = owned ? [text_(route), text_(service), text_(namespace)] : [route, service, namespace]
+    const call = ctx.begin(callId, hook, ex, owned, snapshots, (op, args, bytes) => request(callId, op, args, bytes), [
       text.own(requestBody),
       text.own(responseBody),
       text.own(upstreamBody),

@@ -2,15 +2,16 @@ import type { TextTools } from './env.js'
 import type { MapTools } from './maps.js'
 import type { WebTools } from './web.js'
 
-/** The exchange as the kernel reads it (bodies arrive separately). */
+/**
+ * The exchange as the kernel reads it. Bodies arrive separately, and so do the route, service and namespace
+ * snapshots ({@link CallState.snapshots}): they are the same for many calls, so the host serializes them once and
+ * the kernel parses them only when a hook asks (`ctx.route()`…).
+ */
 interface ExchangeData {
   id: string
   request: { method: string; path: string; host: string; proto: string; remoteAddress: string; contentLength: number; headers: [string, string][]; query: string }
   params: Record<string, string>
-  route: unknown
-  service?: unknown
-  namespace: unknown
-  locals: Record<string, unknown>
+  locals?: Record<string, unknown>
   response: { status?: number; headers: [string, string][]; ended: boolean }
   upstream?: { statusCode: number; headers: [string, string][] }
   error?: { message: string; status?: number }
@@ -23,11 +24,19 @@ export interface CallState {
   readonly ex: ExchangeData
   /** Whether `ex` is the kernel's own copy (JSON mode) or the host's object (native mode, copied on access). */
   readonly owned: boolean
+  /**
+   * Route, service and namespace: JSON text (`''` for none) in JSON mode, the host's objects in native mode. Parsed
+   * or copied per call on first use, so no call can see another call's changes to them.
+   */
+  readonly snapshots: readonly [unknown, unknown, unknown]
   /** Host call for this call: resolves to the JSON value and the bytes. */
   readonly rpc: (op: string, args: string, bytes?: Uint8Array) => Promise<{ value: unknown; bytes: Uint8Array | undefined }>
   done: boolean
   ctx?: unknown
-  locals: Record<string, unknown>
+  /** The per-request scratch, made on first use (in native mode a copy of the host's). */
+  locals: Record<string, unknown> | undefined
+  /** Whether the hook may have changed the locals: only then do they go back to the host. */
+  localsTouched: boolean
   reqBody: Uint8Array | undefined
   reqBodyRead: Promise<Uint8Array> | undefined
   reqBodyWritten: boolean
@@ -51,7 +60,15 @@ export interface CallState {
 /** What `makeContext` provides to the boot code. */
 export interface ContextTools {
   /** Creates the state of a call; `owned` says whether `ex` is the kernel's own copy (JSON mode). */
-  begin(id: number, hook: string, ex: ExchangeData, owned: boolean, rpc: CallState['rpc'], bodies: [Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined]): CallState
+  begin(
+    id: number,
+    hook: string,
+    ex: ExchangeData,
+    owned: boolean,
+    snapshots: CallState['snapshots'],
+    rpc: CallState['rpc'],
+    bodies: [Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined],
+  ): CallState
   /** The `ctx` object handed to hooks. */
   ctxOf(call: CallState): unknown
   /** The `err` argument of `errorHandler`. */
@@ -95,6 +112,11 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
   }
   function live(call: CallState): void {
     if (call.done) throw new SafeError('this request has already finished; ctx can no longer be used')
+  }
+  /** The call's locals; `write` marks them as possibly changed (they then go back to the host). */
+  function localsOf(call: CallState, write: boolean): Record<string, unknown> {
+    if (write) call.localsTouched = true
+    return (call.locals ??= call.owned ? (call.ex.locals ?? {}) : copy(call.ex.locals ?? {}))
   }
   function requestHeaders(call: CallState): ReturnType<MapTools['headers']> {
     return (call.reqHeaders ??= maps.headers(call.ex.request.headers))
@@ -261,7 +283,8 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
       return this.#call.resEnded
     }
     get locals(): Record<string, unknown> {
-      return this.#call.locals
+      // The object is handed out and may be changed in place at any time while the hook runs.
+      return localsOf(this.#call, true)
     }
     status(code: number): this {
       const n = statusCode(code)
@@ -403,8 +426,13 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     }
     #snapshot(key: 'route' | 'service' | 'namespace' | 'params'): unknown {
       if (!(key in this.#snapshots)) {
-        const value = key === 'params' ? this.#call.ex.params : this.#call.ex[key]
-        this.#snapshots[key] = value === undefined ? null : this.#owned ? value : copy(value)
+        let value: unknown
+        if (key === 'params') value = this.#owned ? this.#call.ex.params : copy(this.#call.ex.params)
+        else {
+          const raw = this.#call.snapshots[key === 'route' ? 0 : key === 'service' ? 1 : 2]
+          value = this.#owned ? (typeof raw === 'string' && raw !== '' ? JSON.parse(raw) : null) : raw === undefined || raw === null ? null : copy(raw)
+        }
+        this.#snapshots[key] = value === undefined ? null : value
       }
       return this.#snapshots[key]
     }
@@ -443,21 +471,32 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     }
     get(key: string): unknown {
       const k = String(key)
-      return Object.hasOwn(this.#call.locals, k) ? this.#call.locals[k] : null
+      const locals = localsOf(this.#call, false)
+      const value = Object.hasOwn(locals, k) ? locals[k] : null
+      // An object handed out may be changed in place.
+      if (value !== null && typeof value === 'object') this.#call.localsTouched = true
+      return value
     }
     set(key: string, value: unknown): void {
       live(this.#call)
       // Locals cross to the next hook as JSON: refuse what would not survive the trip now, where the author sees it.
       if (value !== undefined) JSON.stringify(value)
-      this.#call.locals[String(key)] = value
+      localsOf(this.#call, true)[String(key)] = value
     }
   }
 
-  function begin(id: number, hook: string, ex: ExchangeData, owned: boolean, rpc: CallState['rpc'], bodies: [Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined]): CallState {
+  function begin(
+    id: number,
+    hook: string,
+    ex: ExchangeData,
+    owned: boolean,
+    snapshots: CallState['snapshots'],
+    rpc: CallState['rpc'],
+    bodies: [Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined],
+  ): CallState {
     const [reqBody, resBody, upBody] = bodies
     return {
-      id, hook, ex, owned, rpc, done: false,
-      locals: owned ? (ex.locals ?? {}) : copy(ex.locals ?? {}),
+      id, hook, ex, owned, snapshots, rpc, done: false, locals: undefined, localsTouched: false,
       reqBody, reqBodyRead: undefined, reqBodyWritten: false, reqHeaders: undefined, reqQuery: undefined, method: undefined, path: undefined,
       resTouched: false, resStatus: ex.response.status, resHeaders: undefined, resChunks: resBody ? [resBody] : [], resEnded: !!ex.response.ended,
       upBody, upBodyRead: undefined, upTouched: false, upWritten: false, upStatus: ex.upstream ? ex.upstream.statusCode : 0, upHeaders: undefined,
@@ -465,13 +504,14 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
   }
 
   function outcomeOf(call: CallState, result: unknown, failure: string | undefined): [Record<string, unknown>, Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined] {
-    const outcome: Record<string, unknown> = { locals: call.locals }
+    // Untouched locals stay out: the host keeps the ones it sent.
+    const outcome: Record<string, unknown> = call.localsTouched ? { locals: call.locals } : {}
     if (failure !== undefined) {
       outcome.error = { message: failure, code: 'thrown' }
       return [outcome, undefined, undefined, undefined]
     }
     const request: Record<string, unknown> = {}
-    if (call.reqHeaders && maps.stateOf(call.reqHeaders).dirty) request.headers = maps.stateOf(call.reqHeaders).pairs
+    if (call.reqHeaders && maps.stateOf(call.reqHeaders).dirty) request.headers = maps.release(call.reqHeaders)
     if (call.reqQuery && maps.stateOf(call.reqQuery).dirty) request.query = web.encodeQuery(maps.stateOf(call.reqQuery).pairs)
     if (call.method !== undefined && call.method !== call.ex.request.method) request.method = call.method
     if (call.path !== undefined && call.path !== call.ex.request.path) request.path = call.path
@@ -479,14 +519,14 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     const resDirty = call.resTouched || (call.resHeaders !== undefined && maps.stateOf(call.resHeaders).dirty)
     let resBody: Uint8Array | undefined
     if (resDirty) {
-      const response: Record<string, unknown> = { headers: call.resHeaders ? maps.stateOf(call.resHeaders).pairs : call.ex.response.headers, ended: call.resEnded }
+      const response: Record<string, unknown> = { headers: call.resHeaders ? maps.release(call.resHeaders) : call.ex.response.headers, ended: call.resEnded }
       if (call.resStatus !== undefined) response.status = call.resStatus
       outcome.response = response
       if (call.resChunks.length > 0) resBody = call.resChunks.length === 1 ? call.resChunks[0] : text.concat(call.resChunks)
     }
     const upDirty = call.upTouched || (call.upHeaders !== undefined && maps.stateOf(call.upHeaders).dirty)
     if (upDirty && call.ex.upstream) {
-      outcome.upstream = { statusCode: call.upStatus, headers: call.upHeaders ? maps.stateOf(call.upHeaders).pairs : call.ex.upstream.headers }
+      outcome.upstream = { statusCode: call.upStatus, headers: call.upHeaders ? maps.release(call.upHeaders) : call.ex.upstream.headers }
     }
     if (result !== undefined && typeof result !== 'function' && typeof result !== 'symbol') {
       try {

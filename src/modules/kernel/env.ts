@@ -12,7 +12,10 @@
 export interface KernelEnv {
   /** `json`: exchanges arrive and outcomes leave as JSON strings (realm, worker); `object`: as objects (native). */
   readonly mode: 'json' | 'object'
-  /** A call finished: its outcome (JSON text or object) and the three bodies that changed. */
+  /**
+   * A call finished: its outcome (JSON text, or a kernel-made plain object in native mode) and the three bodies that
+   * changed. `locals` is absent when the hook did not touch them.
+   */
   complete(callId: number, outcome: string | object, requestBody?: Uint8Array, responseBody?: Uint8Array, upstreamBody?: Uint8Array): void
   /**
    * An async host call for call `callId` (see `host/dispatch.ts` for the ops). `reqId` 0 means no answer is
@@ -44,8 +47,23 @@ export interface Kernel {
   loadNative(programId: string, entry: string, hooks: object): string
   /** Forgets a program. */
   unload(programId: string): void
-  /** Starts a hook call; the outcome arrives through `env.complete(callId, …)`, possibly synchronously. */
-  run(callId: number, programId: string, hook: string, exchange: string | object, requestBody?: Uint8Array, responseBody?: Uint8Array, upstreamBody?: Uint8Array): void
+  /**
+   * Starts a hook call; the outcome arrives through `env.complete(callId, …)`, possibly synchronously. `exchange`
+   * carries no route, service or namespace: those come apart, as JSON text (`''` for none) in JSON mode, so the host
+   * can serialize each once per resource version, and the kernel parses them only for hooks that ask.
+   */
+  run(
+    callId: number,
+    programId: string,
+    hook: string,
+    exchange: string | object,
+    route: unknown,
+    service: unknown,
+    namespace: unknown,
+    requestBody?: Uint8Array,
+    responseBody?: Uint8Array,
+    upstreamBody?: Uint8Array,
+  ): void
   /** Answers an `env.host` call: `value` is the JSON result, or the error message when `ok` is false. */
   deliver(reqId: number, ok: boolean, value: string, bytes?: Uint8Array): void
   /** A timer started with `env.setTimer` fired. */

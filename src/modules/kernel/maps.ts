@@ -6,6 +6,11 @@ export interface MapTools {
   query(pairs: [string, string][]): unknown
   /** The current pairs of a map made here, and whether it changed. */
   stateOf(map: unknown): { pairs: [string, string][]; dirty: boolean }
+  /**
+   * The pairs of a header map, handed out: the map copies them before its next change, so whoever got them (the
+   * host, in native mode) never sees a later write by a module that kept the map.
+   */
+  release(map: unknown): [string, string][]
   /** Sets or replaces one header in a map made here without marking it changed by the module. */
   put(map: unknown, name: string, value: string): void
   /** Removes a header without validation. */
@@ -37,12 +42,17 @@ export function makeMaps(encodeQuery: (pairs: [string, string][]) => string): Ma
 
   let stateOfHeaders: (m: HeaderMap) => { pairs: [string, string][]; dirty: boolean } = () => ({ pairs: [], dirty: false })
   let rawPut: (m: HeaderMap, name: string, value: string | undefined) => void = () => {}
+  let releaseHeaders: (m: HeaderMap) => [string, string][] = () => []
   class HeaderMap {
     #pairs: [string, string][]
     #owned = false
     #dirty = false
     static {
       stateOfHeaders = (m) => ({ pairs: m.#pairs, dirty: m.#dirty })
+      releaseHeaders = (m) => {
+        m.#owned = false
+        return m.#pairs
+      }
       rawPut = (m, name, value) => {
         m.#own()
         m.#pairs = m.#pairs.filter(([k]) => k.toLowerCase() !== name)
@@ -186,6 +196,7 @@ export function makeMaps(encodeQuery: (pairs: [string, string][]) => string): Ma
     headers: (pairs) => new HeaderMap(pairs),
     query: (pairs) => new QueryValues(pairs),
     stateOf: (map) => (map instanceof HeaderMap ? stateOfHeaders(map) : stateOfQuery(map as QueryValues)),
+    release: (map) => releaseHeaders(map as HeaderMap),
     put: (map, name, value) => rawPut(map as HeaderMap, name.toLowerCase(), value),
     remove: (map, name) => rawPut(map as HeaderMap, name.toLowerCase(), undefined),
     classes: [HeaderMap, QueryValues],

@@ -5,7 +5,7 @@ import { makeNativeOps } from '../kernel/native-ops.js'
 import { dispatchHostCall, errorMessage, logArgs } from '../host/dispatch.js'
 import { ModuleLoadError } from '../errors.js'
 import type { Exchange, HookName, HookOutcome, HostCalls, ModuleLogLevel, ModuleProgram, RunOptions } from '../types.js'
-import { buildOutcome, failedOutcome, hostBytes, splitExchange } from './wire.js'
+import { buildOutcome, exchangeBodies, exchangeJson, failedOutcome, hostBytes, snapshotJson } from './wire.js'
 import { Watchdog } from './watchdog.js'
 
 /** Default per-call deadline: DESIGN.md 5.4. */
@@ -139,10 +139,12 @@ export class KernelHost {
     return new Promise<HookOutcome>((resolve) => {
       this.#calls.set(callId, { exchange, host, resolve })
       try {
+        const [a, b, c] = exchangeBodies(exchange)
         if (this.#mode === 'json') {
-          const [json, a, b, c] = splitExchange(exchange)
-          kernel.run(callId, programId, hook, json, a, b, c)
-        } else kernel.run(callId, programId, hook, exchange, exchange.request.body, exchange.response.body, exchange.upstream?.body)
+          // Strings pass into a vm realm as they are (same isolate): the cached snapshot texts cost nothing per call.
+          const json = snapshotJson
+          kernel.run(callId, programId, hook, exchangeJson(exchange), json(exchange.route).json, json(exchange.service).json, json(exchange.namespace).json, a, b, c)
+        } else kernel.run(callId, programId, hook, exchange, exchange.route, exchange.service, exchange.namespace, a, b, c)
       } catch {
         // The kernel never throws by design; if it does (e.g. a stack overflow), only this call fails.
         if (this.#calls.delete(callId)) resolve(failedOutcome(exchange, 'the module runtime failed', 'crashed'))

@@ -21,10 +21,12 @@ export class Watchdog {
     }
   }
 
-  /** Forgets a deadline. */
+  /**
+   * Forgets a deadline. The timer keeps ticking until a tick finds nothing tracked: stopping here would create
+   * and clear an interval on every call when calls run one at a time.
+   */
   untrack(id: number): void {
     this.#deadlines.delete(id)
-    if (this.#deadlines.size === 0) this.stop()
   }
 
   /** Stops ticking and forgets everything. */

@@ -1,19 +1,49 @@
 import { types } from 'node:util'
 import type { Exchange, HookErrorCode, HookOutcome, JsonObject } from '../types.js'
 
-/** The exchange without its bodies, as JSON, and the bodies apart (they cross as byte arrays). */
-export function splitExchange(exchange: Exchange): [string, Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined] {
-  const { body: requestBody, ...request } = exchange.request
-  const { body: responseBody, ...response } = exchange.response
-  let upstream: Omit<NonNullable<Exchange['upstream']>, 'body'> | undefined
-  let upstreamBody: Uint8Array | undefined
-  if (exchange.upstream) {
-    const { body, ...rest } = exchange.upstream
-    upstream = rest
-    upstreamBody = body
-  }
-  const json = JSON.stringify({ ...exchange, request, response, upstream })
-  return [json, requestBody, responseBody, upstreamBody]
+/**
+ * The exchange as JSON text for the kernel: without its bodies (they cross as byte arrays) and without the route,
+ * service and namespace snapshots (they cross as {@link snapshotJson} text, serialized once per resource version).
+ * Fields are listed one by one: no object spreads, and nothing the kernel does not read is serialized.
+ */
+export function exchangeJson(exchange: Exchange): string {
+  const { request: r, response, upstream, error } = exchange
+  return JSON.stringify({
+    id: exchange.id,
+    request: { method: r.method, path: r.path, host: r.host, proto: r.proto, remoteAddress: r.remoteAddress, contentLength: r.contentLength, headers: r.headers, query: r.query },
+    params: exchange.params,
+    locals: exchange.locals,
+    response: { status: response.status, headers: response.headers, ended: response.ended },
+    upstream: upstream ? { statusCode: upstream.statusCode, headers: upstream.headers } : undefined,
+    error,
+  })
+}
+
+/** The three bodies of an exchange, in the kernel's argument order. */
+export function exchangeBodies(exchange: Exchange): [Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined] {
+  return [exchange.request.body, exchange.response.body, exchange.upstream?.body]
+}
+
+/** A snapshot serialized once: its JSON text and a number that names it on a worker's cache. */
+export interface SnapshotText {
+  id: number
+  json: string
+}
+
+const NONE: SnapshotText = { id: 0, json: '' }
+const snapshots = new WeakMap<object, SnapshotText>()
+let nextSnapshot = 1
+
+/**
+ * The JSON text of a route, service or namespace snapshot, cached by object identity: the gateway's resources are
+ * immutable (a change publishes a new object), so one text serves every request until the resource's next version.
+ * `''` (id 0) for none. Whoever passes an object here must not change it in place afterwards.
+ */
+export function snapshotJson(value: JsonObject | null | undefined): SnapshotText {
+  if (value === null || value === undefined || typeof value !== 'object') return NONE
+  let known = snapshots.get(value)
+  if (!known) snapshots.set(value, (known = { id: nextSnapshot++, json: JSON.stringify(value) }))
+  return known
 }
 
 /**

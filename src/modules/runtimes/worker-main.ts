@@ -2,16 +2,23 @@ import type { Kernel, KernelEnv } from '../kernel/env.js'
 import { kernelSource } from '../kernel/source.js'
 import { makeNativeOps } from '../kernel/native-ops.js'
 
-/** Messages from the host to a worker. */
+/**
+ * Messages from the host to a worker. They travel in batches (one `postMessage` of an array per event-loop turn),
+ * since a message's fixed cost (clone, wake-up, dispatch) dominates a trivial hook.
+ */
 export type ToWorker =
   | { t: 'load'; loadId: number; programId: string; modules: string; entry: string }
   | { t: 'unload'; programId: string }
-  | { t: 'run'; callId: number; programId: string; hook: string; exchange: string; a?: Uint8Array; b?: Uint8Array; c?: Uint8Array }
+  /** Route/service/namespace JSON text, sent once per worker; `run` names it by `id`. */
+  | { t: 'snap'; id: number; json: string }
+  /** The worker forgets every snapshot text (the host's record of what it sent grew too large). */
+  | { t: 'snapReset' }
+  | { t: 'run'; callId: number; programId: string; hook: string; exchange: string; s: [number, number, number]; a?: Uint8Array; b?: Uint8Array; c?: Uint8Array }
   | { t: 'deliver'; reqId: number; ok: boolean; value: string; bytes?: Uint8Array }
   | { t: 'abort'; callId: number }
   | { t: 'ping'; n: number }
 
-/** Messages from a worker to the host. */
+/** Messages from a worker to the host, batched the same way. */
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'loaded'; loadId: number; answer: string }
@@ -20,11 +27,12 @@ export type FromWorker =
   | { t: 'pong'; n: number }
 
 interface WorkerDeps {
-  port: { postMessage(message: FromWorker): void; on(event: 'message', fn: (message: ToWorker) => void): void }
+  port: { postMessage(message: FromWorker[]): void; on(event: 'message', fn: (message: ToWorker[]) => void): void }
   boot: (env: KernelEnv) => Kernel
   ops: Pick<KernelEnv, 'crypto' | 'url' | 'utf8Encode' | 'utf8Decode'>
   setTimeout: typeof setTimeout
   clearTimeout: typeof clearTimeout
+  setImmediate: (fn: () => void) => unknown
 }
 
 /**
@@ -34,10 +42,30 @@ interface WorkerDeps {
 export function workerMain(deps: WorkerDeps): void {
   const { port, boot, ops } = deps
   const timers = new Map<number, ReturnType<typeof setTimeout>>()
+  const snapshots = new Map<number, string>()
+  // Outgoing messages wait here: those made while a batch is handled leave together at its end, the rest (async
+  // completions, host calls) at the end of the event-loop turn.
+  let outbox: FromWorker[] = []
+  let handling = false
+  let scheduled = false
+  const flush = (): void => {
+    scheduled = false
+    if (outbox.length === 0) return
+    const batch = outbox
+    outbox = []
+    port.postMessage(batch)
+  }
+  const send = (message: FromWorker): void => {
+    outbox.push(message)
+    if (!handling && !scheduled) {
+      scheduled = true
+      deps.setImmediate(flush)
+    }
+  }
   const env: KernelEnv = {
     mode: 'json',
-    complete: (callId, outcome, a, b, c) => port.postMessage({ t: 'done', callId, outcome: outcome as string, a, b, c }),
-    host: (callId, reqId, op, args, bytes) => port.postMessage({ t: 'host', callId, reqId, op, args, bytes }),
+    complete: (callId, outcome, a, b, c) => send({ t: 'done', callId, outcome: outcome as string, a, b, c }),
+    host: (callId, reqId, op, args, bytes) => send({ t: 'host', callId, reqId, op, args, bytes }),
     setTimer: (id, ms) => {
       timers.set(
         id,
@@ -59,16 +87,23 @@ export function workerMain(deps: WorkerDeps): void {
   // The env's timer callback refers to `kernel` only when a timer fires, after this line has run.
   const kernel = boot(env)
   const k = kernel
-  port.on('message', (m) => {
+  const snapshot = (id: number): string => (id === 0 ? '' : (snapshots.get(id) ?? ''))
+  const handle = (m: ToWorker): void => {
     switch (m.t) {
       case 'load':
-        port.postMessage({ t: 'loaded', loadId: m.loadId, answer: k.load(m.programId, m.modules, m.entry) })
+        send({ t: 'loaded', loadId: m.loadId, answer: k.load(m.programId, m.modules, m.entry) })
         break
       case 'unload':
         k.unload(m.programId)
         break
+      case 'snap':
+        snapshots.set(m.id, m.json)
+        break
+      case 'snapReset':
+        snapshots.clear()
+        break
       case 'run':
-        k.run(m.callId, m.programId, m.hook, m.exchange, m.a, m.b, m.c)
+        k.run(m.callId, m.programId, m.hook, m.exchange, snapshot(m.s[0]), snapshot(m.s[1]), snapshot(m.s[2]), m.a, m.b, m.c)
         break
       case 'deliver':
         k.deliver(m.reqId, m.ok, m.value, m.bytes)
@@ -77,11 +112,20 @@ export function workerMain(deps: WorkerDeps): void {
         k.abort(m.callId)
         break
       case 'ping':
-        port.postMessage({ t: 'pong', n: m.n })
+        send({ t: 'pong', n: m.n })
         break
     }
+  }
+  port.on('message', (batch) => {
+    handling = true
+    try {
+      for (const m of batch) handle(m)
+    } finally {
+      handling = false
+      flush()
+    }
   })
-  port.postMessage({ t: 'ready' })
+  port.postMessage([{ t: 'ready' }])
 }
 
 let source: string | undefined
@@ -106,6 +150,6 @@ const ops = (${makeNativeOps.toString()})({ crypto, Buffer, URL, TextDecoder });
 vm.runInThisContext(fs.readFileSync(workerData.sesPath, 'utf8'), { filename: 'ses.umd.js' });
 lockdown({ errorTaming: 'safe', errorTrapping: 'none', unhandledRejectionTrapping: 'none', reporting: 'none', consoleTaming: 'unsafe' });
 const boot = ${kernelSource()};
-(${workerMain.toString()})({ port: parentPort, boot, ops, setTimeout, clearTimeout });
+(${workerMain.toString()})({ port: parentPort, boot, ops, setTimeout, clearTimeout, setImmediate });
 `)
 }

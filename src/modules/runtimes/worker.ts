@@ -6,7 +6,7 @@ import type { CompiledProgram, Exchange, HookName, HookOutcome, HostCalls, Modul
 import { DEFAULT_DEADLINE_MS } from './kernel-host.js'
 import { sesScriptPath } from './ses-realm.js'
 import { Watchdog } from './watchdog.js'
-import { buildOutcome, failedOutcome, splitExchange } from './wire.js'
+import { buildOutcome, exchangeBodies, exchangeJson, failedOutcome, snapshotJson, type SnapshotText } from './wire.js'
 import { workerSource, type FromWorker, type ToWorker } from './worker-main.js'
 
 /** Options of the worker runtime. */
@@ -57,7 +57,15 @@ interface Slot {
   loads: Map<number, Load>
   loaded: Set<string>
   pingAt: number | undefined
+  /** Messages for the worker, posted together at the end of the event-loop turn. */
+  outbox: ToWorker[]
+  flushing: boolean
+  /** Snapshot texts this worker has (by {@link SnapshotText.id}). */
+  snapshots: Set<number>
 }
+
+/** A worker forgets its snapshot texts when it holds more than this many (old resource versions pile up). */
+const MAX_SNAPSHOTS_PER_WORKER = 512
 
 interface ProgramEntry {
   program: CompiledProgram
@@ -178,16 +186,25 @@ class WorkerRuntime implements ModuleRuntime {
       resourceLimits: { maxOldGenerationSizeMb: this.#options.maxOldGenerationSizeMb, maxYoungGenerationSizeMb: this.#options.maxYoungGenerationSizeMb },
     })
     worker.unref()
-    const slot: Slot = previous ?? { worker, generation: 0, ready: false, startFailures: 0, inflight: new Map(), loads: new Map(), loaded: new Set(), pingAt: undefined }
+    const slot: Slot = previous ?? {
+      worker, generation: 0, ready: false, startFailures: 0, inflight: new Map(), loads: new Map(), loaded: new Set(), pingAt: undefined,
+      outbox: [], flushing: false, snapshots: new Set(),
+    }
     slot.worker = worker
     slot.generation++
     slot.ready = false
     slot.loaded = new Set()
     slot.pingAt = undefined
+    // Whatever was waiting for the old worker is moot: its calls have failed, and the new worker starts empty.
+    slot.outbox = []
+    slot.snapshots = new Set()
     const generation = slot.generation
     let oom = false
-    worker.on('message', (m: FromWorker) => {
-      if (slot.generation === generation) this.#onMessage(slot, m)
+    worker.on('message', (batch: FromWorker[]) => {
+      for (const m of batch) {
+        // Handling one message can replace the slot's worker; the rest of the batch is from the old one.
+        if (slot.generation === generation) this.#onMessage(slot, m)
+      }
     })
     worker.on('error', (e: Error & { code?: string }) => {
       if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') oom = true
@@ -230,8 +247,35 @@ class WorkerRuntime implements ModuleRuntime {
     slot.worker.unref()
   }
 
+  /**
+   * Queues a message for the worker. One `postMessage` per worker per event-loop turn carries them all: under load
+   * many requests dispatch in one turn, and a message's fixed cost (clone, wake-up, dispatch on both threads) is
+   * most of a trivial hook's price.
+   */
   #post(slot: Slot, message: ToWorker): void {
-    slot.worker.postMessage(message)
+    slot.outbox.push(message)
+    if (slot.flushing) return
+    slot.flushing = true
+    setImmediate(() => {
+      slot.flushing = false
+      // A respawn empties the outbox, so what is here now is for the current worker.
+      if (slot.outbox.length === 0) return
+      const batch = slot.outbox
+      slot.outbox = []
+      slot.worker.postMessage(batch)
+    })
+  }
+
+  /** The id of a snapshot's text on this worker, sending the text first if the worker does not have it. */
+  #snapshot(slot: Slot, snapshot: SnapshotText): number {
+    if (snapshot.id === 0 || slot.snapshots.has(snapshot.id)) return snapshot.id
+    if (slot.snapshots.size >= MAX_SNAPSHOTS_PER_WORKER) {
+      slot.snapshots.clear()
+      this.#post(slot, { t: 'snapReset' })
+    }
+    slot.snapshots.add(snapshot.id)
+    this.#post(slot, { t: 'snap', id: snapshot.id, json: snapshot.json })
+    return snapshot.id
   }
 
   #load(slot: Slot, programId: string, entry: ProgramEntry): Promise<string> {
@@ -300,8 +344,10 @@ class WorkerRuntime implements ModuleRuntime {
     if (slot.inflight.size === 0) slot.worker.ref()
     slot.inflight.set(call.id, call)
     this.#watchdog.track(call.id, performance.now() + call.deadlineMs, () => this.#expire(slot, call))
-    const [exchange, a, b, c] = splitExchange(call.exchange)
-    this.#post(slot, { t: 'run', callId: call.id, programId: call.programId, hook: call.hook, exchange, a, b, c })
+    const ex = call.exchange
+    const s: [number, number, number] = [this.#snapshot(slot, snapshotJson(ex.route)), this.#snapshot(slot, snapshotJson(ex.service)), this.#snapshot(slot, snapshotJson(ex.namespace))]
+    const [a, b, c] = exchangeBodies(ex)
+    this.#post(slot, { t: 'run', callId: call.id, programId: call.programId, hook: call.hook, exchange: exchangeJson(ex), s, a, b, c })
   }
 
   /** A call passed its deadline: it fails now; the worker is asked to drop it and must prove it is not stuck. */
