@@ -142,7 +142,7 @@ export async function runPipeline(program: PipelineProgram, exchange: Exchange, 
       exchange.error = { message, status }
       const handled = await run('errorHandler')
       if (handled.error) return errorAnswer(500, 'internal error')
-      if (exchange.response.ended) return built(exchange, 'errorHandler')
+      if (exchange.response.ended) return builtAnswer(exchange, 'errorHandler')
     }
     return errorAnswer(status, status >= 500 && status !== 502 && status !== 504 ? 'internal error' : message)
   }
@@ -152,19 +152,19 @@ export async function runPipeline(program: PipelineProgram, exchange: Exchange, 
       const outcome = await run('requestModifier')
       if (outcome.error) return fail(500, outcome.error.message)
       applyRequest(exchange, outcome)
-      if (exchange.response.ended) return built(exchange, 'requestModifier')
+      if (exchange.response.ended) return builtAnswer(exchange, 'requestModifier')
     }
     if (!hooks.has('requestHandler')) return errorAnswer(501, 'route has no service and no request handler')
     const outcome = await run('requestHandler')
     if (outcome.error) return fail(500, outcome.error.message)
-    return built(exchange, 'requestHandler')
+    return builtAnswer(exchange, 'requestHandler')
   }
 
   let target: URL | undefined
   if (hooks.has('fetchUpstream')) {
     const outcome = await run('fetchUpstream')
     if (outcome.error) return fail(500, outcome.error.message)
-    if (exchange.response.ended) return built(exchange, 'fetchUpstream')
+    if (exchange.response.ended) return builtAnswer(exchange, 'fetchUpstream')
     target = upstreamUrl(outcome.result)
     if (!target) return fail(500, 'fetchUpstream returned an invalid URL')
   }
@@ -172,7 +172,7 @@ export async function runPipeline(program: PipelineProgram, exchange: Exchange, 
     const outcome = await run('requestModifier')
     if (outcome.error) return fail(500, outcome.error.message)
     applyRequest(exchange, outcome)
-    if (exchange.response.ended) return built(exchange, 'requestModifier')
+    if (exchange.response.ended) return builtAnswer(exchange, 'requestModifier')
   }
 
   // A body a hook read (without rewriting it) is consumed from the client: send what was read.
@@ -192,7 +192,7 @@ export async function runPipeline(program: PipelineProgram, exchange: Exchange, 
   }
   if (exchange.response.ended) {
     original.discard()
-    return built(exchange, 'responseModifier')
+    return builtAnswer(exchange, 'responseModifier')
   }
   const final = outcome.upstream ?? exchange.upstream
   const body = outcome.upstream?.body ?? (await upstream.buffered)
@@ -219,7 +219,7 @@ export function errorAnswer(status: number, message: string): PipelineAnswer & {
  * The response a hook built: its status (200 with a body, else 204), its headers and its body, with a
  * `content-length` of the body (none for 204 and 304, which have no body).
  */
-function built(exchange: Exchange, by: HookName): PipelineAnswer {
+export function builtAnswer(exchange: Exchange, by: HookName): PipelineAnswer & { kind: 'respond' } {
   const { status, headers, body } = exchange.response
   const code = status ?? (body && body.byteLength > 0 ? 200 : 204)
   const bodiless = code === 204 || code === 304
@@ -228,7 +228,7 @@ function built(exchange: Exchange, by: HookName): PipelineAnswer {
 }
 
 /** Applies a hook's request changes to the exchange, for the next hook and the upstream call. */
-function applyRequest(exchange: Exchange, outcome: HookOutcome): void {
+export function applyRequest(exchange: Exchange, outcome: HookOutcome): void {
   const change = outcome.request
   if (!change) return
   if (change.headers) exchange.request.headers = change.headers

@@ -1,4 +1,9 @@
-// Test helpers for code that uses dgate.
+/**
+ * Test helpers for code that uses dgate: a gateway for tests ({@link createTestGateway}) and a harness for
+ * modules ({@link createModuleHarness}) that runs a module's hooks as the gateway does, without sockets. Works in
+ * any test runner (vitest, node:test, jest).
+ * @packageDocumentation
+ */
 import { createGateway, type Gateway, type GatewayOptions } from '../gateway.js'
 import type { GatewayResources } from '../state/seed.js'
 
@@ -16,3 +21,31 @@ export function createTestGateway(resources: GatewayResources = {}, options: Omi
 }
 
 export type { Gateway, GatewayOptions, GatewayResources }
+export { createModuleHarness } from './harness.js'
+export type {
+  ModuleHarness,
+  ModuleHarnessOptions,
+  HarnessRequest,
+  HarnessHeaders,
+  HarnessBody,
+  HarnessUpstreamResponse,
+  HarnessUpstreamFailure,
+  HarnessUpstreamHandler,
+  HarnessFetchHandler,
+  HarnessUpstreamRequest,
+  HarnessResponse,
+  HarnessHeaderView,
+  HarnessBodyView,
+  HarnessLog,
+  HarnessHookFailure,
+  HarnessRunResult,
+  HarnessCallResult,
+  HarnessCallOptions,
+  HarnessDocuments,
+} from './harness.js'
+export type { HookName, HookErrorCode, HeaderList, JsonObject, ModuleLogLevel } from '../modules/types.js'
+export type { DefinedModule, ModuleHooks, ModuleContext } from '../modules/context-types.js'
+export type { JsonValue, Document, DocumentSpec } from '../resources/document.js'
+export type { CollectionSpec } from '../resources/collection.js'
+export type { ServiceSpec } from '../resources/service.js'
+export type { RouteSpec } from '../resources/route.js'

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { createGateway, type Gateway, type Listener } from '../../src/index.js'
-import { echoUpstream, type Echo, type Running } from '../helpers/servers.js'
+import { createModuleHarness } from '../../src/testing/index.js'
+import { closedPort, echoUpstream, type Echo, type Running } from '../helpers/servers.js'
 
 // Pipeline behaviours through a live gateway (realm runtime) that test/pipeline does not pin.
 let gw: Gateway
@@ -12,6 +13,7 @@ beforeAll(async () => {
   upstream = await echoUpstream()
   gw = await createGateway({ modules: { runtime: 'realm' }, logger: { debug() {}, info() {}, warn() {}, error() {} } })
   await gw.services.put({ name: 'echo', urls: [upstream.url] })
+  await gw.services.put({ name: 'dead', urls: [`http://127.0.0.1:${await closedPort()}`], retries: 0 })
   front = await gw.listen({ host: '127.0.0.1' })
 })
 afterAll(async () => {
@@ -46,5 +48,31 @@ describe('module pipeline through a live gateway', () => {
     const res = await request(url)
     expect([res.statusCode, res.headers['x-mod'], res.headers['x-upstream']]).toEqual([203, '1', 'echo'])
     expect(((await res.body.json()) as Echo).url).toBe('/restatus')
+  })
+})
+
+describe('the module harness answers as the gateway does', () => {
+  it.each([
+    ['a requestHandler that throws', 'export function requestHandler() { throw new Error("secret") }', undefined],
+    ['an errorHandler that answers', 'export function requestHandler() { throw new Error("x") }\nexport function errorHandler(ctx, err) { ctx.response().status(418).json({ saw: err.message, status: err.status }) }', undefined],
+    ['an errorHandler that throws', 'export function requestHandler() { throw new Error("a") }\nexport function errorHandler() { throw new Error("b") }', undefined],
+    ['an empty requestHandler', 'export function requestHandler() {}', undefined],
+    ['a requestHandler that sets only a status', 'export function requestHandler(ctx) { ctx.response().status(202) }', undefined],
+    ['a route without a handler', 'export function requestModifier() {}', undefined],
+    ['a requestModifier that answers', 'export function requestModifier(ctx) { ctx.response().status(401).headers.set("www-authenticate", "Bearer"); ctx.response().end("no") }', 'echo'],
+    ['an unreachable upstream', 'export function requestModifier() {}', 'dead'],
+    ['an unreachable upstream with an errorHandler', 'export function errorHandler(ctx, err) { ctx.response().status(503).json({ saw: err.message, status: err.status }) }', 'dead'],
+  ])('%s', async (_what, payload, service) => {
+    const name = `p${Math.random().toString(36).slice(2, 8)}`
+    const live = await request(await route(name, payload, service))
+    const liveBody = await live.body.text()
+    const harness = await createModuleHarness({ module: payload, moduleType: 'javascript', ...(service ? { upstream: service === 'dead' ? ('unavailable' as const) : {} } : {}) })
+    try {
+      const { response } = await harness.run()
+      expect([response.status, response.headers.get('content-type'), response.headers.get('www-authenticate'), response.text()]).toEqual([live.statusCode, live.headers['content-type'], live.headers['www-authenticate'], liveBody])
+      expect(response.headers.get('content-length')).toBe(live.headers['content-length'])
+    } finally {
+      await harness.close()
+    }
   })
 })
