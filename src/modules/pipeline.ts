@@ -71,8 +71,9 @@ export interface PipelineIo {
  * What to answer the client.
  * - `respond`: a response built by a hook or by the gateway (an error): write it as it is. Its headers already
  *   carry the right `content-length` (none for 204 and 304).
- * - `relay`: the upstream response with the hooks' changes. With `body`, the hooks read or rewrote it: send that
- *   (its `content-length` is in `headers`); without, stream the upstream body unchanged.
+ * - `relay`: the upstream response with the hooks' changes (and the headers hooks set on `ctx.response()`). With
+ *   `body`, the hooks read or rewrote it: send that (its `content-length` is in `headers`); without, stream the
+ *   upstream body unchanged.
  * - `aborted`: the client went away; answer nothing.
  */
 export type PipelineAnswer =
@@ -93,7 +94,7 @@ export type PipelineAnswer =
       kind: 'relay'
       /** HTTP status. */
       status: number
-      /** The upstream headers as the hooks left them (`content-length` matching `body` when there is one). */
+      /** Headers hooks set on `ctx.response()`, then the upstream's as the hooks left them (`content-length` matching `body` when there is one). */
       headers: HeaderList
       /** The body when a hook read or rewrote it; undefined: relay the upstream body as it comes. */
       body: Uint8Array | undefined
@@ -182,7 +183,7 @@ export async function runPipeline(program: PipelineProgram, exchange: Exchange, 
   if (sent.kind === 'failed') return fail(sent.status, sent.status === 504 ? 'upstream timed out' : 'upstream unavailable')
 
   const original = sent.body instanceof Uint8Array ? bytesBody(sent.body) : sent.body
-  if (!hooks.has('responseModifier')) return { kind: 'relay', status: sent.statusCode, headers: sent.headers, body: undefined }
+  if (!hooks.has('responseModifier')) return { kind: 'relay', status: sent.statusCode, headers: relayHeaders(exchange, sent.headers), body: undefined }
   exchange.upstream = { statusCode: sent.statusCode, headers: sent.headers }
   upstream.body = original
   const outcome = await run('responseModifier')
@@ -196,9 +197,9 @@ export async function runPipeline(program: PipelineProgram, exchange: Exchange, 
   }
   const final = outcome.upstream ?? exchange.upstream
   const body = outcome.upstream?.body ?? (await upstream.buffered)
-  if (body === undefined) return { kind: 'relay', status: final.statusCode, headers: final.headers, body: undefined }
+  if (body === undefined) return { kind: 'relay', status: final.statusCode, headers: relayHeaders(exchange, final.headers), body: undefined }
   original.discard()
-  return { kind: 'relay', status: final.statusCode, headers: withLength(final.headers, body.byteLength), body }
+  return { kind: 'relay', status: final.statusCode, headers: withLength(relayHeaders(exchange, final.headers), body.byteLength), body }
 }
 
 /**
@@ -225,6 +226,15 @@ export function builtAnswer(exchange: Exchange, by: HookName): PipelineAnswer & 
   const bodiless = code === 204 || code === 304
   const list = headers.filter(([name]) => !isLengthHeader(name))
   return { kind: 'respond', status: code, headers: bodiless ? list : withLength(list, body?.byteLength ?? 0), body: bodiless ? undefined : body, by }
+}
+
+/**
+ * The headers of a relayed response: those hooks set on `ctx.response()` without answering, then the upstream's
+ * (as DGate's proxy adds the upstream's to the client's header map, so a name set in both is sent with both values).
+ */
+function relayHeaders(exchange: Exchange, upstream: HeaderList): HeaderList {
+  const own = exchange.response.headers
+  return own.length === 0 ? upstream : [...own.filter(([name]) => !isLengthHeader(name)), ...upstream]
 }
 
 /** Applies a hook's request changes to the exchange, for the next hook and the upstream call. */

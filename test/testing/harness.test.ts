@@ -193,6 +193,17 @@ describe('createModuleHarness: requests, responses and bodies', () => {
     expect(result.response.headers.get('content-length')).toBe(String(result.response.body.byteLength))
   })
 
+  it('sends headers hooks set on ctx.response() without answering with the relayed response, before the upstream ones', async () => {
+    const h = await harness({
+      module: `export function fetchUpstream(ctx) { ctx.response().headers.set('x-hash', 'abc'); return ctx.service().urls[0] }
+        export function requestModifier(ctx) { ctx.response().headers.set('x-tag', 'module').set('content-length', '999') }
+        export async function responseModifier(ctx) { ctx.upstream().writeBody((await ctx.upstream().readText()) + '!') }`,
+      upstream: { headers: { 'x-tag': 'upstream' }, body: 'hi' },
+    })
+    const { response } = await h.run()
+    expect([response.headers.get('x-hash'), response.headers.values('x-tag'), response.headers.values('content-length'), response.text()]).toEqual(['abc', ['module', 'upstream'], ['3'], 'hi!'])
+  })
+
   it('relays the upstream body unchanged when no hook touches it', async () => {
     const h = await harness({ module: 'export function requestModifier() {}', upstream: { status: 404, headers: [['x-a', '1'], ['x-a', '2']], body: 'missing' } })
     const result = await h.run()

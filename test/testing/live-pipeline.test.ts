@@ -43,6 +43,14 @@ describe('module pipeline through a live gateway', () => {
     expect(res.headers['content-length']).toBe(String(Buffer.byteLength(text)))
   })
 
+  it('headers hooks set on ctx.response() without answering go out with the relayed response', async () => {
+    const url = await route('tagged', `export function fetchUpstream(ctx) { ctx.response().headers.set('x-picked', 'yes'); return ctx.service().urls[0] }
+      export function requestModifier(ctx) { ctx.response().headers.set('x-upstream', 'module') }`, 'echo')
+    const res = await request(url)
+    await res.body.dump()
+    expect([res.statusCode, res.headers['x-picked'], res.headers['x-upstream']]).toEqual([200, 'yes', ['module', 'echo']])
+  })
+
   it('a responseModifier that changes only the status and a header streams the upstream body unchanged', async () => {
     const url = await route('restatus', `export function responseModifier(ctx) { ctx.upstream().status(203); ctx.upstream().headers.set('x-mod', '1') }`, 'echo')
     const res = await request(url)
