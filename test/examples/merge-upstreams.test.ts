@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { createGateway, type Gateway, type Listener } from '../../src/index.js'
+import { createModuleHarness, type HarnessFetchHandler } from '../../src/testing/index.js'
 import { closedPort, listen, type Running } from '../helpers/servers.js'
 
 // examples/merge-upstreams: a requestHandler merging three dgate/http fetches, through a live gateway in the
@@ -93,5 +94,46 @@ describe('examples/merge-upstreams through a live gateway (worker runtime)', () 
     const { status, body } = await dashboard('ada')
     expect(status).toBe(200)
     expect(body).toEqual({ user: 'ada', profile: { name: 'Ada Lovelace', plan: 'pro' }, errors: { orders: `connect ECONNREFUSED ${down.slice('http://'.length)}` } })
+  })
+})
+
+describe('examples/merge-upstreams in the module harness', () => {
+  const sources = { profile: 'http://profile.test', orders: 'http://orders.test' }
+  const data: Record<string, object> = { 'http://profile.test/ada': { name: 'Ada' }, 'http://orders.test/ada': [{ id: 'o-1' }] }
+  /** The module with its `sources` sibling, `user` = ada, and `fetch` answering its dgate/http calls (no sockets). */
+  const harnessWith = (fetch: HarnessFetchHandler) =>
+    createModuleHarness({
+      module: payload,
+      moduleType: 'javascript',
+      modules: { sources: { payload: `export const sources = ${JSON.stringify(sources)}`, moduleType: 'javascript' } },
+      params: { user: 'ada' },
+      fetch,
+    })
+
+  it("merges every source's part, fetching each source once", async () => {
+    const harness = await harnessWith((req) => ({ body: data[req.url]! }))
+    try {
+      const run = await harness.run({ url: '/dashboard/ada' })
+      expect(run.fetches.map((f) => `${f.method} ${f.url}`).sort()).toEqual(['GET http://orders.test/ada', 'GET http://profile.test/ada'])
+      expect([run.response.status, run.response.json()]).toEqual([200, { user: 'ada', profile: { name: 'Ada' }, orders: [{ id: 'o-1' }] }])
+    } finally {
+      await harness.close()
+    }
+  })
+
+  it('a source that fails or answers an error status goes under errors; all failing is a 502', async () => {
+    const partial = await harnessWith((req) => {
+      if (req.url.startsWith('http://orders.test/')) throw new Error('connect ECONNREFUSED')
+      return { body: data[req.url]! }
+    })
+    const none = await harnessWith(() => ({ status: 404, body: { error: 'unknown user' } }))
+    try {
+      const some = await partial.run({ url: '/dashboard/ada' })
+      expect([some.response.status, some.response.json()]).toEqual([200, { user: 'ada', profile: { name: 'Ada' }, errors: { orders: 'connect ECONNREFUSED' } }])
+      const nothing = await none.run({ url: '/dashboard/ada' })
+      expect([nothing.response.status, nothing.response.json()]).toEqual([502, { user: 'ada', errors: { profile: 'profile answered 404', orders: 'orders answered 404' } }])
+    } finally {
+      await Promise.all([partial.close(), none.close()])
+    }
   })
 })

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { createGateway, type Gateway } from '../../src/index.js'
+import { createModuleHarness } from '../../src/testing/index.js'
 import { listen, type Running } from '../helpers/servers.js'
 
 // examples/modify-json: a requestModifier and a responseModifier rewriting JSON both ways, through a live gateway
@@ -93,5 +94,50 @@ describe('examples/modify-json through a live gateway', () => {
     const bad = await call('POST', '/v1/users', '{"user_name": ')
     expect([bad.status, JSON.parse(bad.text)]).toEqual([400, { error: 'the request body is not valid JSON' }])
     expect(seen.length).toBe(before)
+  })
+})
+
+describe('examples/modify-json in the module harness', () => {
+  it('requestModifier rewrites the JSON body to v2 names; a body that is not JSON is answered 400', async () => {
+    const harness = await createModuleHarness({ module: payload, moduleType: 'typescript', upstream: { status: 200 } })
+    try {
+      const { request, error, response } = await harness.call('requestModifier', { method: 'POST', body: { user_name: 'Zoë', e_mail: 'z@example.com', role: 'x' } })
+      expect([error, response]).toEqual([undefined, undefined])
+      expect(request.text()).toBe('{"name":"Zoë","email":"z@example.com","role":"x"}')
+      expect(request.headers.get('content-type')).toBe('application/json')
+      const bad = await harness.call('requestModifier', { method: 'POST', body: '{"user_name": ', headers: { 'content-type': 'application/json' } })
+      expect([bad.response?.status, bad.response?.json()]).toEqual([400, { error: 'the request body is not valid JSON' }])
+    } finally {
+      await harness.close()
+    }
+  })
+
+  it('responseModifier rewrites the upstream JSON to v1 names without passwordHash, keeping the status', async () => {
+    const harness = await createModuleHarness({ module: payload, moduleType: 'typescript', upstream: { status: 200 } })
+    try {
+      const { upstream } = await harness.call('responseModifier', {}, { upstream: { status: 201, body: { id: 7, name: 'Zoë', email: 'z@example.com', passwordHash: 'h' } } })
+      expect(upstream?.status).toBe(201)
+      expect(upstream?.text()).toBe('{"id":7,"user_name":"Zoë","e_mail":"z@example.com"}')
+    } finally {
+      await harness.close()
+    }
+  })
+
+  it('the whole pipeline: v1 in, v2 upstream, v1 out, with the lengths of the rewritten bodies', async () => {
+    const harness = await createModuleHarness({
+      module: payload,
+      moduleType: 'typescript',
+      upstream: (req) => ({ status: 201, body: { id: 1, ...req.json<object>(), passwordHash: 'h' } }),
+    })
+    try {
+      const run = await harness.run({ method: 'POST', url: '/', body: { user_name: 'Zoë', e_mail: 'z@example.com' } })
+      expect(run.hooks).toEqual(['requestModifier', 'responseModifier'])
+      expect(run.upstreamRequest?.json()).toEqual({ name: 'Zoë', email: 'z@example.com' })
+      expect(run.response.status).toBe(201)
+      expect(run.response.text()).toBe('{"id":1,"user_name":"Zoë","e_mail":"z@example.com"}')
+      expect(run.response.headers.get('content-length')).toBe(String(run.response.body.byteLength))
+    } finally {
+      await harness.close()
+    }
   })
 })

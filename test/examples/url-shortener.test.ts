@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { createGateway, type Gateway, type Listener } from '../../src/index.js'
+import { createModuleHarness, type ModuleHarnessOptions } from '../../src/testing/index.js'
 
 // examples/url-shortener: DGate's URL shortener on documents, through a live gateway (realm runtime).
 const dir = new URL('../../examples/url-shortener/', import.meta.url)
@@ -68,5 +69,43 @@ describe('examples/url-shortener through a live gateway', () => {
       expect(await gw.documents.get('short_link', idOf(bad))).toBeUndefined()
     }
     expect(await gw.documents.list('short_link')).toEqual(before)
+  })
+})
+
+describe('examples/url-shortener in the module harness', () => {
+  const collections: ModuleHarnessOptions['collections'] = [{ name: 'short_link', type: 'document', schema }]
+
+  it('POST stores the link and answers 201 with its id; the schema refuses a bad one and nothing is stored', async () => {
+    const harness = await createModuleHarness({ module: payload, moduleType: 'javascript', collections })
+    try {
+      const url = 'https://example.com/a?b=c'
+      const created = await harness.run({ method: 'POST', url: `/?url=${encodeURIComponent(url)}` })
+      expect([created.response.status, created.response.from, created.response.json()]).toEqual([201, 'requestHandler', { id: idOf(url) }])
+      expect(created.documents).toEqual({ short_link: { [idOf(url)]: { url } } })
+      expect(created.upstreamRequest).toBeUndefined()
+
+      const refused = await harness.run({ method: 'POST', url: '/?url=data:text/html,hi' })
+      expect(refused.response.status).toBe(400)
+      expect(refused.response.json<{ error: string }>().error).toMatch(/data\.url must match pattern/)
+      expect(refused.documents).toEqual(created.documents)
+    } finally {
+      await harness.close()
+    }
+  })
+
+  it('GET /{id} redirects to the stored URL with 307, and an unknown id is 404', async () => {
+    const url = 'https://example.com/long/path'
+    const id = idOf(url)
+    // Path parameters are harness options, so one harness per id.
+    const found = await createModuleHarness({ module: payload, moduleType: 'javascript', collections, params: { id }, documents: [{ collection: 'short_link', id, data: { url } }] })
+    const missing = await createModuleHarness({ module: payload, moduleType: 'javascript', collections, params: { id: 'nope1234' } })
+    try {
+      const hit = await found.run({ url: `/${id}` })
+      expect([hit.response.status, hit.response.headers.get('location')]).toEqual([307, url])
+      const miss = await missing.run({ url: '/nope1234' })
+      expect([miss.response.status, miss.response.json()]).toEqual([404, { error: 'no such link' }])
+    } finally {
+      await Promise.all([found.close(), missing.close()])
+    }
   })
 })
