@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'undici'
 import { createGateway, type Gateway, type Listener } from '../../src/index.js'
+import { createModuleHarness } from '../../src/testing/index.js'
 import { echoUpstream, type Echo, type Running } from '../helpers/servers.js'
 
 // examples/ip-hash: DGate's IP-hash load balancer in fetchUpstream, through a live gateway (realm runtime: the
@@ -62,13 +63,50 @@ describe('examples/ip-hash through a live gateway', () => {
     expect((await get()).echo.upstream).toBe(expected('127.0.0.1'))
   })
 
-  // BUG (reported): headers a hook sets on ctx.response() without answering are dropped when the upstream's response
-  // is relayed (src/modules/pipeline.ts returns only the upstream's headers). DGate's example relies on them, and
-  // reference/dgate-proxy.md 5.1 says the test "exercises response headers set inside fetchUpstream".
-  // Remove `.fails` once fixed.
-  it.fails('returns the X-Hash and X-Remote-Address headers the module sets in fetchUpstream', async () => {
+  // DGate's example relies on this: headers set on ctx.response() in fetchUpstream go out with the proxied response.
+  it('returns the X-Hash and X-Remote-Address headers the module sets in fetchUpstream', async () => {
     const { headers } = await get('192.168.0.1')
     expect(headers['x-hash']).toBe(createHash('sha1').update('192.168.0.1').digest('hex'))
     expect(headers['x-remote-address']).toBe('192.168.0.1')
+  })
+})
+
+describe('examples/ip-hash in the module harness', () => {
+  const urls = ['http://a.test', 'http://b.test', 'http://c.test']
+  const pick = (address: string) => urls[names.indexOf(expected(address))]
+
+  it('fetchUpstream returns the service URL the client address hashes to', async () => {
+    const harness = await createModuleHarness({ module: payload, moduleType: 'javascript', service: { urls } })
+    try {
+      for (const ip of ['192.168.0.1', '192.168.0.2', '10.1.2.3', '172.16.0.9']) {
+        const { result, error } = await harness.call('fetchUpstream', { headers: { 'x-forwarded-for': `${ip}, 10.0.0.1` } })
+        expect(error).toBeUndefined()
+        expect(result, ip).toBe(pick(ip))
+      }
+      expect((await harness.call('fetchUpstream', { remoteAddress: '203.0.113.7' })).result).toBe(pick('203.0.113.7'))
+    } finally {
+      await harness.close()
+    }
+  })
+
+  it('the whole pipeline proxies to that upstream, with the path as the route strips it', async () => {
+    const harness = await createModuleHarness({
+      module: payload,
+      moduleType: 'javascript',
+      service: { urls },
+      route: { paths: ['/lb/*'], stripPath: true },
+      params: { '*': 'hello' },
+      upstream: (req) => ({ body: { reached: req.url } }),
+    })
+    try {
+      const run = await harness.run({ url: '/lb/hello?x=1', headers: { 'x-forwarded-for': '192.168.0.1' } })
+      expect(run.hooks).toEqual(['fetchUpstream'])
+      expect(run.upstreamRequest?.url).toBe(`${pick('192.168.0.1')}/hello?x=1`)
+      expect([run.response.status, run.response.from, run.response.json()]).toEqual([200, 'upstream', { reached: `${pick('192.168.0.1')}/hello?x=1` }])
+      expect(run.response.headers.get('x-hash')).toBe(createHash('sha1').update('192.168.0.1').digest('hex'))
+      expect(run.response.headers.get('x-remote-address')).toBe('192.168.0.1')
+    } finally {
+      await harness.close()
+    }
   })
 })
