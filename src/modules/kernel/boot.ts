@@ -155,6 +155,9 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
   function emit(callId: number, outcome: Record<string, unknown>, a?: Uint8Array, b?: Uint8Array, c?: Uint8Array): void {
     const notJson = (e: unknown): Record<string, unknown> => ({ locals: {}, error: { message: `the per-request locals are not JSON: ${message(e)}`, code: 'thrown' } })
     if (env.mode === 'json') {
+      // Header lists leave flat, as they came in (runtimes/wire.ts reads both forms).
+      const parts = [outcome.request, outcome.response, outcome.upstream] as ({ headers?: [string, string][] } | undefined)[]
+      for (const part of parts) if (part && part.headers) (part as { headers: unknown }).headers = flatHeaders(part.headers)
       let payload: string
       try {
         payload = JSON.stringify(outcome)
@@ -198,6 +201,42 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
       parts = [{ locals: {}, error: { message: message(e), code: 'thrown' } }, undefined, undefined, undefined]
     }
     emit(entry.call.id, parts[0], parts[1], parts[2], parts[3])
+  }
+
+  /** DEL cannot appear in HTTP header names or values; lists that contain one anyway cross as pairs. */
+  const SEP = '\x7f'
+  function flatHeaders(list: [string, string][]): string | [string, string][] {
+    let out = ''
+    for (let i = 0; i < list.length; i++) {
+      const name = list[i]![0]
+      const value = list[i]![1]
+      if (name.includes(SEP) || value.includes(SEP)) return list
+      out += i === 0 ? name + SEP + value : SEP + name + SEP + value
+    }
+    return out
+  }
+  function headerPairs(value: unknown): [string, string][] {
+    if (typeof value !== 'string') return Array.isArray(value) ? (value as [string, string][]) : []
+    if (value === '') return []
+    const parts = value.split(SEP)
+    const out: [string, string][] = []
+    for (let i = 0; i + 1 < parts.length; i += 2) out.push([parts[i]!, parts[i + 1]!])
+    return out
+  }
+  /** The exchange from the flat array `runtimes/wire.ts` `exchangeJson` writes. */
+  function decodeExchange(w: unknown[]): Parameters<typeof ctx.begin>[2] {
+    return {
+      id: w[0] as string,
+      request: {
+        method: w[1] as string, path: w[2] as string, host: w[3] as string, proto: w[4] as string, remoteAddress: w[5] as string,
+        contentLength: w[6] as number, query: w[7] as string, headers: headerPairs(w[8]),
+      },
+      params: (w[9] ?? {}) as Record<string, string>,
+      locals: (w[10] ?? {}) as Record<string, unknown>,
+      response: { status: (w[11] ?? undefined) as number | undefined, headers: headerPairs(w[12]), ended: w[13] === true },
+      upstream: w[14] === null || w[14] === undefined ? undefined : { statusCode: w[14] as number, headers: headerPairs(w[15]) },
+      error: (w[16] ?? undefined) as { message: string; status?: number } | undefined,
+    }
   }
 
   function text_(value: unknown): string {
@@ -297,7 +336,11 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
     }
     let ex: Parameters<typeof ctx.begin>[2]
     try {
-      ex = (typeof exchange === 'string' ? JSON.parse(exchange) : exchange) as typeof ex
+      if (typeof exchange === 'string') {
+        const wire: unknown = JSON.parse(exchange)
+        if (!Array.isArray(wire)) throw new TypeError('not an exchange')
+        ex = decodeExchange(wire)
+      } else ex = exchange as typeof ex
     } catch (e) {
       return emit(callId, { error: { message: `invalid exchange: ${message(e)}`, code: 'unavailable' } })
     }

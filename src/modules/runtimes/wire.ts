@@ -1,22 +1,60 @@
 import { types } from 'node:util'
-import type { Exchange, HookErrorCode, HookOutcome, JsonObject } from '../types.js'
+import type { Exchange, HeaderList, HookErrorCode, HookOutcome, JsonObject } from '../types.js'
 
 /**
- * The exchange as JSON text for the kernel: without its bodies (they cross as byte arrays) and without the route,
- * service and namespace snapshots (they cross as {@link snapshotJson} text, serialized once per resource version).
- * Fields are listed one by one: no object spreads, and nothing the kernel does not read is serialized.
+ * Separates names and values in a flat header list. DEL (0x7f) is not a field-vchar, so it cannot appear in an HTTP
+ * header name or value; a list that contains one anyway (set by hand, not parsed from the wire) crosses as pairs.
+ */
+const SEP = '\x7f'
+
+/**
+ * A header list as one string, `name␡value␡name␡value`, or the pairs themselves if some entry contains the
+ * separator. One flat string is several times cheaper to stringify, copy and parse than nested arrays.
+ */
+export function flatHeaders(list: HeaderList): string | HeaderList {
+  let out = ''
+  for (let i = 0; i < list.length; i++) {
+    const [name, value] = list[i]!
+    if (name.includes(SEP) || value.includes(SEP)) return list
+    out += i === 0 ? name + SEP + value : SEP + name + SEP + value
+  }
+  return out
+}
+
+/** A header list from the kernel (flat string or pairs), as fresh host string pairs; undefined if malformed. */
+export function headerPairs(value: unknown): HeaderList | undefined {
+  if (typeof value === 'string') {
+    if (value === '') return []
+    const parts = value.split(SEP)
+    if (parts.length % 2 !== 0) return undefined
+    const out: HeaderList = []
+    for (let i = 0; i < parts.length; i += 2) out.push([parts[i]!, parts[i + 1]!])
+    return out
+  }
+  if (!Array.isArray(value)) return undefined
+  const out: HeaderList = []
+  for (const pair of value as unknown[]) {
+    if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') return undefined
+    out.push([pair[0], pair[1]])
+  }
+  return out
+}
+
+/**
+ * The exchange as JSON text for the kernel: a flat array (no object keys to write and read), header lists as
+ * {@link flatHeaders} strings, without its bodies (they cross as byte arrays) and without the route, service and
+ * namespace snapshots (they cross as {@link snapshotJson} text, serialized once per resource version). The kernel's
+ * `decodeExchange` (kernel/boot.ts) reads the same positions.
  */
 export function exchangeJson(exchange: Exchange): string {
-  const { request: r, response, upstream, error } = exchange
-  return JSON.stringify({
-    id: exchange.id,
-    request: { method: r.method, path: r.path, host: r.host, proto: r.proto, remoteAddress: r.remoteAddress, contentLength: r.contentLength, headers: r.headers, query: r.query },
-    params: exchange.params,
-    locals: exchange.locals,
-    response: { status: response.status, headers: response.headers, ended: response.ended },
-    upstream: upstream ? { statusCode: upstream.statusCode, headers: upstream.headers } : undefined,
-    error,
-  })
+  const { request: r, response, upstream } = exchange
+  return JSON.stringify([
+    exchange.id, r.method, r.path, r.host, r.proto, r.remoteAddress, r.contentLength, r.query, flatHeaders(r.headers),
+    exchange.params, exchange.locals,
+    response.status ?? null, flatHeaders(response.headers), response.ended,
+    upstream ? upstream.statusCode : null, upstream ? flatHeaders(upstream.headers) : null,
+    exchange.error ?? null,
+  ])
 }
 
 /** The three bodies of an exchange, in the kernel's argument order. */
@@ -78,22 +116,38 @@ export function buildOutcome(exchange: Exchange, raw: unknown, requestBody: unkn
     outcome.error = { message: String(error.message), code: (typeof error.code === 'string' ? error.code : 'thrown') as HookErrorCode }
     return outcome
   }
-  const request = data.request as HookOutcome['request'] | undefined
+  const unreadable = (): HookOutcome => failedOutcome(exchange, 'the sandbox returned an unreadable outcome', 'crashed')
+  const request = data.request as { headers?: unknown; query?: unknown; method?: unknown; path?: unknown } | undefined
   const reqBody = hostBytes(requestBody)
   if (request || reqBody) {
-    outcome.request = { ...(request ?? {}) }
-    if (reqBody) outcome.request.body = reqBody
+    const change: NonNullable<HookOutcome['request']> = {}
+    if (request) {
+      if (request.headers !== undefined) {
+        const pairs = headerPairs(request.headers)
+        if (!pairs) return unreadable()
+        change.headers = pairs
+      }
+      if (typeof request.query === 'string') change.query = request.query
+      if (typeof request.method === 'string') change.method = request.method
+      if (typeof request.path === 'string') change.path = request.path
+    }
+    if (reqBody) change.body = reqBody
+    outcome.request = change
   }
-  const response = data.response as HookOutcome['response'] | undefined
+  const response = data.response as { headers?: unknown; ended?: unknown; status?: unknown } | undefined
   if (response) {
-    outcome.response = { headers: response.headers, ended: response.ended === true }
+    const headers = headerPairs(response.headers)
+    if (!headers) return unreadable()
+    outcome.response = { headers, ended: response.ended === true }
     if (typeof response.status === 'number') outcome.response.status = response.status
     const body = hostBytes(responseBody)
     if (body) outcome.response.body = body
   }
-  const upstream = data.upstream as HookOutcome['upstream'] | undefined
+  const upstream = data.upstream as { statusCode?: unknown; headers?: unknown } | undefined
   if (upstream) {
-    outcome.upstream = { statusCode: upstream.statusCode, headers: upstream.headers }
+    const headers = headerPairs(upstream.headers)
+    if (!headers || typeof upstream.statusCode !== 'number') return unreadable()
+    outcome.upstream = { statusCode: upstream.statusCode, headers }
     const body = hostBytes(upstreamBody)
     if (body) outcome.upstream.body = body
   }
