@@ -156,7 +156,38 @@ function sourceUrl(input: ModuleSourceInput): string {
   return `dgate-module://${encodeURIComponent(input.namespace ?? 'default')}/${encodeURIComponent(input.name)}`
 }
 
-function toRecord(name: string, js: string, url: string, firstLineShift: number): ModuleRecord {
+/** SES refuses program text that looks like `import(` anywhere, comments included (a JSDoc `import('dgate')` type). */
+const IMPORT_LOOKALIKE = /\bimport\s*(?:\(|\/[/*])/
+
+type BabelParse = (code: string, options: object) => { comments?: { start: number; end: number }[] }
+let babelParse: BabelParse | undefined
+
+/**
+ * Blanks the text of comments (keeping line breaks, so lines and columns stay right) when it would trip SES's
+ * import-expression check. Babel comes from @endo/module-source's own dependencies: it is already loaded to parse.
+ */
+function blankComments(js: string): string {
+  if (!IMPORT_LOOKALIKE.test(js)) return js
+  babelParse ??= (createRequire(createRequire(import.meta.url).resolve('@endo/module-source'))('@babel/parser') as { parse: BabelParse }).parse
+  let comments: { start: number; end: number }[]
+  try {
+    comments = babelParse(js, { sourceType: 'module', allowReturnOutsideFunction: true }).comments ?? []
+  } catch {
+    return js // a syntax error: let ModuleSource report it with its position
+  }
+  let out = ''
+  let at = 0
+  for (const { start, end } of comments) {
+    const text = js.slice(start, end)
+    if (!IMPORT_LOOKALIKE.test(text)) continue
+    out += js.slice(at, start) + text.replace(/[^\n]/g, ' ')
+    at = end
+  }
+  return out + js.slice(at)
+}
+
+function toRecord(name: string, source: string, url: string, firstLineShift: number): ModuleRecord {
+  const js = blankComments(source)
   try {
     // A plain JSON copy: the record is data, ready to be copied into a realm or posted to a worker.
     return JSON.parse(JSON.stringify(new (ModuleSource())(js, { sourceUrl: url }))) as ModuleRecord
