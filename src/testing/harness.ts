@@ -1,9 +1,8 @@
 import { STATUS_CODES } from 'node:http'
 import { createGateway, type Gateway } from '../gateway.js'
 import type { CollectionSpec } from '../resources/collection.js'
-import type { Document, DocumentSpec } from '../resources/document.js'
+import type { Document, DocumentSpec, JsonValue } from '../resources/document.js'
 import { KINDS } from '../resources/kinds.js'
-import type { RouteSpec } from '../resources/route.js'
 import type { ServiceSpec } from '../resources/service.js'
 import { checkModule } from '../modules/check.js'
 import { createProgram, type ModuleSourceInput } from '../modules/compile.js'
@@ -13,7 +12,7 @@ import { applyRequest, builtAnswer, namespaceCalls, runPipeline, type PipelineAn
 import { createNativeRuntime } from '../modules/runtimes/native.js'
 import { createRealmRuntime } from '../modules/runtimes/realm.js'
 import { createWorkerRuntime } from '../modules/runtimes/worker.js'
-import type { Exchange, HeaderList, HookErrorCode, HookName, HookOutcome, HostCalls, HostFetchInit, HostFetchResponse, JsonObject, JsonValue, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
+import type { Exchange, HeaderList, HookErrorCode, HookName, HookOutcome, HostCalls, HostFetchInit, HostFetchResponse, JsonObject, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
 
 /**
  * Headers as a test writes them: an object (a list value is repeated lines) or `[name, value]` lines in order.
@@ -178,7 +177,7 @@ export interface HarnessRunResult {
   /** The response the client would get. */
   readonly response: HarnessResponse
   /** The per-request scratch (`ctx.set`) after the last hook. */
-  readonly locals: JsonObject
+  readonly locals: { [key: string]: JsonValue }
   /** Module console output during this run. */
   readonly logs: HarnessLog[]
   /** Requests modules made with `dgate/http`'s fetch during this run. */
@@ -205,7 +204,7 @@ export interface HarnessCallResult {
   /** The upstream response after a `responseModifier`'s changes (`from` is `upstream`). */
   readonly upstream: HarnessResponse | undefined
   /** The per-request scratch after the hook. */
-  readonly locals: JsonObject
+  readonly locals: { [key: string]: JsonValue }
   /** Module console output during the call. */
   readonly logs: HarnessLog[]
   /** Requests the hook made with `dgate/http`'s fetch. */
@@ -218,7 +217,7 @@ export interface HarnessCallResult {
  */
 export interface HarnessCallOptions {
   /** The per-request scratch the hook starts with (as left by earlier hooks). */
-  locals?: JsonObject
+  locals?: { [key: string]: JsonValue }
   /** For `errorHandler`: the failure it handles (its `err`); default `{ message: 'test failure', status: 500 }`. */
   error?: { message: string; status?: number }
   /** For `responseModifier`: the upstream response it sees (default: the harness's `upstream`). */
@@ -236,6 +235,25 @@ export interface HarnessDocuments {
   list(collection: string): Promise<Document[]>
   /** Creates or replaces a document; rejects when the collection's schema refuses it. */
   put(collection: string, id: string, data: JsonValue): Promise<Document>
+}
+
+/**
+ * The route a harness serves, as `ctx.route()` shows it (the entry module and the service are filled in).
+ * @public
+ */
+export interface HarnessRoute {
+  /** Default `route`. */
+  name?: string
+  /** Path patterns (default `['/*']`); `ctx.pathParams()` comes from the `params` option, not from matching. */
+  paths?: string[]
+  /** Methods (default `['*']`). */
+  methods?: string[]
+  /** Whether the matched prefix is removed before proxying: the upstream path is then the `*` path parameter. */
+  stripPath?: boolean
+  /** Whether the client's `Host` is sent upstream. */
+  preserveHost?: boolean
+  /** Free-form labels. */
+  tags?: string[]
 }
 
 /**
@@ -269,7 +287,7 @@ export interface ModuleHarnessOptions {
   /** The route's service (`ctx.service()`); `urls` default to `['http://upstream.test']`, the name to `upstream`. */
   service?: Partial<ServiceSpec>
   /** The route (`ctx.route()`); name defaults to `route`, paths to `['/*']`, methods to `['*']`. */
-  route?: Partial<RouteSpec>
+  route?: HarnessRoute
   /** The namespace's name (default `default`); documents and the cache are scoped to it. */
   namespace?: string
   /** Route path parameters (`ctx.pathParams()`); the catch-all is `"*"`. */

@@ -1,9 +1,5 @@
-/**
- * Test helpers for code that uses dgate: a gateway for tests ({@link createTestGateway}) and a harness for
- * modules ({@link createModuleHarness}) that runs a module's hooks as the gateway does, without sockets. Works in
- * any test runner (vitest, node:test, jest).
- * @packageDocumentation
- */
+// dgate/testing: a gateway for tests (createTestGateway) and a harness for modules (createModuleHarness) that runs
+// a module's hooks as the gateway does, without sockets, in any test runner (vitest, node:test, jest).
 import { createGateway, type Gateway, type GatewayOptions } from '../gateway.js'
 import type { GatewayResources } from '../state/seed.js'
 
@@ -42,10 +38,11 @@ export type {
   HarnessCallResult,
   HarnessCallOptions,
   HarnessDocuments,
+  HarnessRoute,
 } from './harness.js'
-export type { HookName, HookErrorCode, HeaderList, JsonObject, ModuleLogLevel } from '../modules/types.js'
-export type { DefinedModule, ModuleHooks, ModuleContext } from '../modules/context-types.js'
+export type { HookName, HookErrorCode, HeaderList, ModuleLogLevel } from '../modules/types.js'
+export type { DefinedModule, ModuleHooks, ModuleContext, ModuleRequest, ModuleResponse, ModuleUpstream, HeaderMap, QueryValues, Cookie, CookieOptions, BodyInput, HookError } from '../modules/context-types.js'
 export type { JsonValue, Document, DocumentSpec } from '../resources/document.js'
-export type { CollectionSpec } from '../resources/collection.js'
+export type { CollectionSpec, CollectionVisibility } from '../resources/collection.js'
+export type { JsonSchema } from '../documents/json-schema.js'
 export type { ServiceSpec } from '../resources/service.js'
-export type { RouteSpec } from '../resources/route.js'
