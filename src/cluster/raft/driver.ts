@@ -21,7 +21,9 @@ import { Waiters } from './waiters.js'
 export interface RaftClusterOptions {
   /** This node's id, unique in the cluster. */
   id: string
+  /** Durable log, hard state and snapshots of this node; closed by {@link RaftCluster.close}. */
   storage: RaftStorage
+  /** Carries messages to and from the other nodes; closed by {@link RaftCluster.close}. */
   transport: RaftTransport
   /**
    * Founding voters, used only when storage is empty. Omit on a node that joins an existing cluster
@@ -99,6 +101,10 @@ export class RaftCluster implements ClusterAdapter {
     }
   }
 
+  /**
+   * Loads storage (writing the founding log first when storage is empty and `members` is set), restores
+   * `sm` from the snapshot if it is behind, and starts ticking. Throws if called twice.
+   */
   async start(sm: StateMachine): Promise<void> {
     if (this.core) throw new Error('raft: already started')
     this.sm = sm
@@ -131,6 +137,10 @@ export class RaftCluster implements ClusterAdapter {
     await this.running
   }
 
+  /**
+   * Replicates `change` through the leader (forwarding from a follower) and resolves with its log index
+   * once applied here; rejects with the state machine's refusal, or after `timeoutMs` (it may still commit).
+   */
   async propose(change: Change): Promise<{ index: number }> {
     const id = `${this.opts.id}/${this.nonce}/${++this.counter}`
     const data = encodeProposal(id, change)
@@ -138,6 +148,10 @@ export class RaftCluster implements ClusterAdapter {
     return this.retrying(deadline, (core) => this.proposeOnce(core, id, data, deadline))
   }
 
+  /**
+   * Resolves once this node has applied everything committed before the call (ReadIndex confirmed by a
+   * heartbeat quorum); rejects after `timeoutMs`.
+   */
   async barrier(): Promise<void> {
     const deadline = Date.now() + this.opts.timeoutMs
     return this.retrying(deadline, (core) => this.readOnce(core, `${this.opts.id}/${this.nonce}/r${++this.counter}`, deadline))
@@ -240,6 +254,7 @@ export class RaftCluster implements ClusterAdapter {
     }
   }
 
+  /** This node's role, term, commit and applied indexes, and the membership (with match indexes on the leader). */
   status(): ClusterStatus {
     const core = this.core
     if (!core) return { role: 'follower', id: this.opts.id, term: 0, commitIndex: 0, appliedIndex: 0, members: [] }
@@ -256,12 +271,14 @@ export class RaftCluster implements ClusterAdapter {
     return status
   }
 
+  /** Calls `fn` on every `event` (`applied` after each change applied successfully, `leader` when the known leader changes); returns the unsubscribe function. */
   on<E extends keyof ClusterEvents>(event: E, fn: ClusterEvents[E]): () => void {
     const set = this.listeners[event] as Set<ClusterEvents[E]>
     set.add(fn)
     return () => set.delete(fn)
   }
 
+  /** Stops ticking, rejects pending calls, then closes the transport and storage. Safe to call twice. */
   async close(): Promise<void> {
     this.closing ??= this.shutdown()
     return this.closing

@@ -5,7 +5,9 @@ import type { ConfState } from './types.js'
  * @public
  */
 export interface ConfChange {
+  /** Add (or promote) a voter, add a learner, or remove a member. */
   type: 'addVoter' | 'addLearner' | 'remove'
+  /** Id of the node the change applies to. */
   node: string
 }
 

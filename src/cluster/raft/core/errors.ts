@@ -4,5 +4,6 @@
  * @public
  */
 export class ProposalDroppedError extends Error {
+  /** Always `'ProposalDroppedError'`. */
   override readonly name = 'ProposalDroppedError'
 }

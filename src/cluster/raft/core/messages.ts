@@ -5,7 +5,9 @@ import type { Entry, SnapshotMeta } from './types.js'
  * @public
  */
 export interface MessageBase {
+  /** Id of the sending node. */
   from: string
+  /** Id of the receiving node. */
   to: string
   /** Sender's term; 0 for messages that are forwarded without term checks (proposals, read requests). */
   term: number
@@ -16,10 +18,15 @@ export interface MessageBase {
  * @public
  */
 export interface AppendMessage extends MessageBase {
+  /** Message type tag. */
   type: 'app'
+  /** Index of the entry immediately preceding `entries` (prevLogIndex). */
   index: number
+  /** Term of the entry at `index` (prevLogTerm). */
   logTerm: number
+  /** Entries to append after `index`; empty for a probe. */
   entries: Entry[]
+  /** The leader's commit index. */
   commit: number
 }
 
@@ -28,10 +35,21 @@ export interface AppendMessage extends MessageBase {
  * @public
  */
 export interface AppendResponseMessage extends MessageBase {
+  /** Message type tag. */
   type: 'appResp'
+  /**
+   * On success, the highest index the follower now matches the leader up to (or its commit index when
+   * the append was stale); on reject, the `index` of the rejected append; 0 when telling a stale leader our term.
+   */
   index: number
+  /** True when the follower's log has no entry at `index` with term `logTerm` of the append. */
   reject: boolean
+  /**
+   * On reject: the follower's highest index at or below min(`index`, its last index) whose term is at
+   * most the append's `logTerm`, where the leader may resume probing. 0 otherwise.
+   */
   rejectHint: number
+  /** On reject: the term of the follower's entry at `rejectHint`. 0 otherwise. */
   logTerm: number
 }
 
@@ -40,8 +58,11 @@ export interface AppendResponseMessage extends MessageBase {
  * @public
  */
 export interface HeartbeatMessage extends MessageBase {
+  /** Message type tag. */
   type: 'heartbeat'
+  /** The leader's commit index, capped at the receiver's match index so it never commits unverified entries. */
   commit: number
+  /** ReadIndex request id the leader wants acknowledged; undefined for a plain heartbeat. */
   context: string | undefined
 }
 
@@ -50,7 +71,9 @@ export interface HeartbeatMessage extends MessageBase {
  * @public
  */
 export interface HeartbeatResponseMessage extends MessageBase {
+  /** Message type tag. */
   type: 'heartbeatResp'
+  /** The `context` of the heartbeat being answered. */
   context: string | undefined
 }
 
@@ -59,9 +82,13 @@ export interface HeartbeatResponseMessage extends MessageBase {
  * @public
  */
 export interface VoteMessage extends MessageBase {
+  /** `vote` for RequestVote, `preVote` for the probe that does not change terms. */
   type: 'vote' | 'preVote'
+  /** The candidate's last log index (lastLogIndex). */
   index: number
+  /** Term of the candidate's last log entry (lastLogTerm). */
   logTerm: number
+  /** True for a leader-transfer campaign: receivers consider it even while they have a live leader (no lease check). */
   force: boolean
 }
 
@@ -70,7 +97,9 @@ export interface VoteMessage extends MessageBase {
  * @public
  */
 export interface VoteResponseMessage extends MessageBase {
+  /** Answers `vote` or `preVote` respectively. */
   type: 'voteResp' | 'preVoteResp'
+  /** True when the vote is refused. */
   reject: boolean
 }
 
@@ -79,10 +108,15 @@ export interface VoteResponseMessage extends MessageBase {
  * @public
  */
 export interface SnapshotMessage extends MessageBase {
+  /** Message type tag. */
   type: 'snap'
+  /** The snapshot being transferred. */
   meta: SnapshotMeta
+  /** Byte offset of `chunk` within the snapshot data. */
   offset: number
+  /** Size of the whole snapshot data, in bytes. */
   total: number
+  /** The snapshot bytes from `offset`. */
   chunk: Uint8Array
 }
 
@@ -91,8 +125,11 @@ export interface SnapshotMessage extends MessageBase {
  * @public
  */
 export interface SnapshotResponseMessage extends MessageBase {
+  /** Message type tag. */
   type: 'snapResp'
+  /** `meta.index` of the snapshot being acknowledged. */
   index: number
+  /** Bytes of that snapshot the receiver holds contiguously from the start; the next chunk should begin here. */
   offset: number
 }
 
@@ -101,6 +138,7 @@ export interface SnapshotResponseMessage extends MessageBase {
  * @public
  */
 export interface TimeoutNowMessage extends MessageBase {
+  /** Message type tag. */
   type: 'timeoutNow'
 }
 
@@ -109,7 +147,9 @@ export interface TimeoutNowMessage extends MessageBase {
  * @public
  */
 export interface ProposeMessage extends MessageBase {
+  /** Message type tag. */
   type: 'prop'
+  /** The proposed entries; the leader assigns index and term when it appends them. */
   entries: { type: 'normal' | 'confChange'; data: Uint8Array }[]
 }
 
@@ -118,7 +158,9 @@ export interface ProposeMessage extends MessageBase {
  * @public
  */
 export interface ReadIndexMessage extends MessageBase {
+  /** Message type tag. */
   type: 'readIndex'
+  /** The requester's unique read id. */
   context: string
 }
 
@@ -127,8 +169,11 @@ export interface ReadIndexMessage extends MessageBase {
  * @public
  */
 export interface ReadIndexResponseMessage extends MessageBase {
+  /** Message type tag. */
   type: 'readIndexResp'
+  /** The read id from the request. */
   context: string
+  /** The leader's confirmed commit index: the read is linearizable once `applied >= index`. */
   index: number
 }
 

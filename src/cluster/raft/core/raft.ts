@@ -26,10 +26,15 @@ import type { Ready } from './ready.js'
  * @public
  */
 export interface ProgressStatus {
+  /** Highest index known to be replicated on the follower (matchIndex). */
   match: number
+  /** Index of the next entry to send to the follower (nextIndex). */
   next: number
+  /** How the leader currently replicates to the follower. */
   state: ProgressState
+  /** Whether the follower is a learner (non-voting). */
   learner: boolean
+  /** Whether the leader heard from the follower within the current check-quorum period. */
   recentActive: boolean
 }
 
@@ -38,18 +43,29 @@ export interface ProgressStatus {
  * @public
  */
 export interface RaftStatus {
+  /** This node's id. */
   id: string
+  /** This node's current role. */
   role: RaftRole
+  /** Current term. */
   term: number
+  /** The node voted for in `term`; undefined when none. */
   vote: string | undefined
+  /** The known leader of `term`; undefined when none. */
   lead: string | undefined
+  /** Highest log index known to be committed. */
   commit: number
+  /** Highest log index the application has acknowledged applying (via {@link Raft.advance}). */
   applied: number
+  /** Index of the last entry in the log. */
   lastIndex: number
+  /** Index of the first entry still held (one past the snapshot or compaction point). */
   firstIndex: number
+  /** The membership currently in force (changes count once appended). */
   confState: ConfState
-  /** Only on the leader. */
+  /** Per-follower replication state, by node id. Only on the leader. */
   progress: Map<string, ProgressStatus> | undefined
+  /** The node leadership is being transferred to, while a transfer is in progress (leader only). */
   leadTransferee: string | undefined
 }
 
@@ -73,12 +89,18 @@ const SNAPSHOT_WINDOW = 4
  * @public
  */
 export class Raft {
+  /** This node's id. */
   readonly id: string
   private readonly cfg: ResolvedRaftConfig
+  /** The in-memory log with its stabled, committed and applied indexes. Read it; do not mutate it. */
   readonly log: RaftLog
+  /** Current term. */
   term = 0
+  /** The node voted for in `term`; undefined when none. */
   vote: string | undefined
+  /** The known leader of `term`; undefined when none. */
   lead: string | undefined
+  /** This node's current role. */
   role: RaftRole = 'follower'
   private confState: ConfState
   private progress = new Map<string, Progress>()
@@ -231,6 +253,7 @@ export class Raft {
     return snapshot
   }
 
+  /** Whether {@link Raft.ready} would return work: state to persist, messages, entries to apply, read states or a leader/role change. */
   hasReady(): boolean {
     if (this.appendsPending && this.role === 'leader') return true
     if (this.msgs.length > 0 || this.readStates.length > 0) return true
@@ -285,6 +308,7 @@ export class Raft {
     if (lastApplied) this.log.applied = Math.max(this.log.applied, lastApplied.index)
   }
 
+  /** A point-in-time copy of this node's state. */
   status(): RaftStatus {
     let progress: Map<string, ProgressStatus> | undefined
     if (this.role === 'leader') {
@@ -309,10 +333,12 @@ export class Raft {
     }
   }
 
+  /** The current term, vote and commit index (what must be durable). */
   hardState(): HardState {
     return { term: this.term, vote: this.vote, commit: this.log.committed }
   }
 
+  /** A copy of the membership currently in force. */
   get members(): ConfState {
     return cloneConf(this.confState)
   }

@@ -10,9 +10,13 @@ export type EntryType = 'normal' | 'confChange' | 'empty'
  * @public
  */
 export interface Entry {
+  /** Position in the log, starting at 1. */
   index: number
+  /** Term of the leader that created the entry. */
   term: number
+  /** What the entry carries. */
   type: EntryType
+  /** The payload: an application command, an encoded {@link ConfChange}, or empty bytes for `empty`. */
   data: Uint8Array
 }
 
@@ -22,8 +26,11 @@ export interface Entry {
  * @public
  */
 export interface HardState {
+  /** Latest term this node has seen. */
   term: number
+  /** The node this one voted for in `term`; undefined when it has not voted. */
   vote: string | undefined
+  /** Highest log index known to be committed (may lag after a restart; the leader re-sends it). */
   commit: number
 }
 
@@ -32,7 +39,9 @@ export interface HardState {
  * @public
  */
 export interface ConfState {
+  /** Ids of the voting members. */
   voters: string[]
+  /** Ids of the non-voting members that receive the log. */
   learners: string[]
 }
 
@@ -41,8 +50,11 @@ export interface ConfState {
  * @public
  */
 export interface SnapshotMeta {
+  /** Index of the last entry the snapshot covers. */
   index: number
+  /** Term of the entry at `index`. */
   term: number
+  /** The membership in force after the entry at `index`. */
   confState: ConfState
 }
 
@@ -51,7 +63,9 @@ export interface SnapshotMeta {
  * @public
  */
 export interface Snapshot {
+  /** Where the snapshot sits in the log, and its membership. */
   meta: SnapshotMeta
+  /** The serialized state machine, opaque to the core. */
   data: Uint8Array
 }
 
@@ -60,7 +74,9 @@ export interface Snapshot {
  * @public
  */
 export interface ReadState {
+  /** The leader's commit index when the read was confirmed; wait until `applied >= index`. */
   index: number
+  /** The caller's unique request id, as passed to {@link Raft.readIndex}. */
   context: string
 }
 
@@ -75,7 +91,10 @@ export type RaftRole = 'follower' | 'preCandidate' | 'candidate' | 'leader'
  * @public
  */
 export interface RaftPersistedState {
+  /** The last hard state written (term 0, no vote, commit 0 when empty). */
   hardState: HardState
+  /** The latest durable snapshot, if any. */
   snapshot: Snapshot | undefined
+  /** The stored log entries in index order; entries at or before the snapshot index are ignored. */
   entries: Entry[]
 }

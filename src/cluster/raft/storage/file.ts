@@ -59,12 +59,17 @@ export class FileRaftStorage implements RaftStorage {
   private readonly segmentBytes: number
 
   constructor(
+    /** The directory holding the segments, `hardstate.json` and `snapshot.bin`; created on load. */
     readonly dir: string,
     opts: FileRaftStorageOptions = {},
   ) {
     this.segmentBytes = opts.segmentBytes ?? 16 << 20
   }
 
+  /**
+   * Reads the hard state, snapshot and segments, truncating a torn record at the end of the last segment.
+   * @throws {@link RaftStorageCorruptError} on damage a crash cannot explain.
+   */
   async load(): Promise<RaftPersistedState> {
     return this.guard(async () => {
       await mkdir(this.dir, { recursive: true })
@@ -77,6 +82,10 @@ export class FileRaftStorage implements RaftStorage {
     })
   }
 
+  /**
+   * Truncates stored entries from `entries[0].index`, appends `entries` and keeps `hardState`; with `sync`,
+   * fdatasyncs the segment and writes the hard state file if term or vote changed.
+   */
   async append(entries: Entry[], hardState: HardState | undefined, opts: { sync: boolean }): Promise<void> {
     return this.guard(async () => {
       const first = entries[0]
@@ -89,6 +98,10 @@ export class FileRaftStorage implements RaftStorage {
     })
   }
 
+  /**
+   * Atomically replaces the snapshot file, drops every segment if the log does not hold the snapshot's last
+   * entry, and writes the hard state (commit raised to the snapshot index).
+   */
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
     return this.guard(async () => {
       await writeFileAtomic(join(this.dir, SNAPSHOT), frame(encodeSnapshot(snapshot)))
@@ -102,6 +115,7 @@ export class FileRaftStorage implements RaftStorage {
     })
   }
 
+  /** Deletes whole segments whose entries all precede `index` (capped at snapshot index + 1); the last segment always stays. */
   async compact(index: number): Promise<void> {
     return this.guard(async () => {
       const upTo = Math.min(index, this.snapshotIndex + 1)
@@ -111,6 +125,7 @@ export class FileRaftStorage implements RaftStorage {
     })
   }
 
+  /** Syncs the tail segment, writes any unwritten hard state (such as a newer commit index) and closes the file (after an I/O failure, only closes it). */
   async close(): Promise<void> {
     if (this.failed) {
       await this.tail?.close().catch(() => undefined)

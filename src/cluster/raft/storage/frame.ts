@@ -36,9 +36,12 @@ export function readFrame(buf: Buffer, offset: number): FrameRead {
  * @public
  */
 export class RaftStorageCorruptError extends Error {
+  /** Always `'RaftStorageCorruptError'`. */
   override readonly name = 'RaftStorageCorruptError'
   constructor(
+    /** Path of the damaged file. */
     readonly file: string,
+    /** Byte offset in `file` of the damaged record (0 for the hard state and snapshot files). */
     readonly offset: number,
     reason: string,
   ) {

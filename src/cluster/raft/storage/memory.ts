@@ -77,23 +77,28 @@ export class MemoryRaftStorage implements RaftStorage {
     return this.durable
   }
 
+  /** What a restart would load now: every write so far, synced or not (a copy). */
   async load(): Promise<RaftPersistedState> {
     return this.loadNow()
   }
 
+  /** Writes entries (truncating from `entries[0].index`) and the hard state; durable only with `sync`. */
   async append(entries: Entry[], hardState: HardState | undefined, opts: { sync: boolean }): Promise<void> {
     this.write(entries, hardState)
     if (opts.sync) this.sync()
   }
 
+  /** Records the snapshot and syncs it together with every earlier write. */
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
     this.writeSnapshot(snapshot)
   }
 
+  /** Drops entries before `index` (never past the snapshot); unsynced, so a crash may bring them back. */
   async compact(index: number): Promise<void> {
     this.compactNow(index)
   }
 
+  /** Does nothing: the stored state stays readable. */
   async close(): Promise<void> {}
 
   private record(op: Op): void {

@@ -28,11 +28,15 @@ export class MemoryNetwork {
     for (const other of this.endpoints.keys()) if (other !== id) this.partition(id, other)
   }
 
+  /** Restores every link cut by {@link MemoryNetwork.partition} or {@link MemoryNetwork.isolate}. */
   heal(): void {
     this.cut.clear()
   }
 
-  /** @internal */
+  /**
+   * Routes one message to its destination, unless the link is cut or the node is gone.
+   * @internal
+   */
   deliver(msg: Message): void {
     if (this.cut.has(`${msg.from}>${msg.to}`)) return
     const to = this.endpoints.get(msg.to)
@@ -41,7 +45,10 @@ export class MemoryNetwork {
     setImmediate(() => to.receive(copy))
   }
 
-  /** @internal */
+  /**
+   * Forgets a closed transport (unless a restart already replaced it).
+   * @internal
+   */
   detach(t: MemoryTransport): void {
     if (this.endpoints.get(t.id) === t) this.endpoints.delete(t.id)
   }
@@ -56,24 +63,31 @@ export class MemoryTransport implements RaftTransport {
   private closed = false
 
   constructor(
+    /** The node this endpoint belongs to. */
     readonly id: string,
     private readonly network: MemoryNetwork,
   ) {}
 
+  /** Hands each message to the network for delivery on a later turn; dropped once closed. */
   send(msgs: Message[]): void {
     if (this.closed) return
     for (const m of msgs) this.network.deliver(m)
   }
 
+  /** Sets the receiver of incoming messages, replacing any earlier one. */
   onMessage(cb: (msg: Message) => void): void {
     this.cb = cb
   }
 
-  /** @internal */
+  /**
+   * Passes a delivered message to the receiver, unless closed.
+   * @internal
+   */
   receive(msg: Message): void {
     if (!this.closed) this.cb?.(msg)
   }
 
+  /** Stops sending and receiving and detaches from the network. */
   async close(): Promise<void> {
     this.closed = true
     this.network.detach(this)
