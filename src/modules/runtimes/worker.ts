@@ -266,16 +266,21 @@ class WorkerRuntime implements ModuleRuntime {
     })
   }
 
-  /** The id of a snapshot's text on this worker, sending the text first if the worker does not have it. */
-  #snapshot(slot: Slot, snapshot: SnapshotText): number {
-    if (snapshot.id === 0 || slot.snapshots.has(snapshot.id)) return snapshot.id
-    if (slot.snapshots.size >= MAX_SNAPSHOTS_PER_WORKER) {
+  /**
+   * The ids of a call's snapshot texts on this worker, sending the texts it does not have first. Room for all of
+   * them is made before any is sent: a reset between two of them would drop the first.
+   */
+  #snapshots(slot: Slot, list: SnapshotText[]): [number, number, number] {
+    if (slot.snapshots.size + list.length > MAX_SNAPSHOTS_PER_WORKER) {
       slot.snapshots.clear()
       this.#post(slot, { t: 'snapReset' })
     }
-    slot.snapshots.add(snapshot.id)
-    this.#post(slot, { t: 'snap', id: snapshot.id, json: snapshot.json })
-    return snapshot.id
+    for (const snapshot of list) {
+      if (snapshot.id === 0 || slot.snapshots.has(snapshot.id)) continue
+      slot.snapshots.add(snapshot.id)
+      this.#post(slot, { t: 'snap', id: snapshot.id, json: snapshot.json })
+    }
+    return [list[0]!.id, list[1]!.id, list[2]!.id]
   }
 
   #load(slot: Slot, programId: string, entry: ProgramEntry): Promise<string> {
@@ -345,7 +350,7 @@ class WorkerRuntime implements ModuleRuntime {
     slot.inflight.set(call.id, call)
     this.#watchdog.track(call.id, performance.now() + call.deadlineMs, () => this.#expire(slot, call))
     const ex = call.exchange
-    const s: [number, number, number] = [this.#snapshot(slot, snapshotJson(ex.route)), this.#snapshot(slot, snapshotJson(ex.service)), this.#snapshot(slot, snapshotJson(ex.namespace))]
+    const s = this.#snapshots(slot, [snapshotJson(ex.route), snapshotJson(ex.service), snapshotJson(ex.namespace)])
     const [a, b, c] = exchangeBodies(ex)
     this.#post(slot, { t: 'run', callId: call.id, programId: call.programId, hook: call.hook, exchange: exchangeJson(ex), s, a, b, c })
   }
