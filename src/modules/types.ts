@@ -88,7 +88,11 @@ export interface Exchange {
   request: ExchangeRequest
   /** Route path parameters; the catch-all is under `"*"`. */
   params: Record<string, string>
-  /** Plain snapshot of the route resource (`ctx.route()`). */
+  /**
+   * Plain snapshot of the route resource (`ctx.route()`). Route, service and namespace are treated as immutable:
+   * runtimes serialize each object once and reuse the text for every call that passes the same object (the
+   * gateway's resources are never changed in place; a change publishes a new object). Pass a new object to change one.
+   */
   route: JsonObject
   /** Plain snapshot of the service (`ctx.service()`), absent or null on routes without one. */
   service?: JsonObject | null
