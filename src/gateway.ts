@@ -204,7 +204,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       log: (level, message, fields) => logger[level](message, fields),
     }),
   )
-  state.subscribe((change, snapshot) => proxy.update(snapshot, change === null || change.kind === 'service'))
+  state.subscribe((change, snapshot) => proxy.update(snapshot, change))
   let closing: Promise<void> | undefined
   const listeners = new Set<Listener>()
   const gatewayHandler = (req: IncomingMessage, res: ServerResponse) => proxy.handle(req, res)

@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls'
 import type { Route } from '../resources/route.js'
 import type { Service } from '../resources/service.js'
 import { hostFromHeader } from '../routing/host-header.js'
+import type { Change } from '../state/change.js'
 import type { Snapshot } from '../state/snapshot.js'
 import type { Dispatcher } from 'undici'
 import { Forward, type ForwardPlan } from './forward.js'
@@ -93,9 +94,11 @@ export class DataPlane {
    * Swaps in the tables for a new snapshot. When services changed, pools no service uses any more are closed a
    * little later, once per burst of changes (a bulk load must not scan every service per change).
    */
-  update(snapshot: Snapshot, servicesChanged: boolean): void {
-    this.#table = RouteTable.build(snapshot, this.#table)
-    if (servicesChanged && !this.#pruneTimer) {
+  update(snapshot: Snapshot, change: Change | null): void {
+    // Namespace resolution reads only domains and namespace names; other changes keep the resolver.
+    const resolution = change === null || change.kind === 'domain' || change.kind === 'namespace'
+    this.#table = resolution ? RouteTable.build(snapshot, this.#table) : this.#table.withSnapshot(snapshot)
+    if ((change === null || change.kind === 'service') && !this.#pruneTimer) {
       this.#pruneTimer = setTimeout(() => {
         this.#pruneTimer = undefined
         this.#pruneUpstreams()

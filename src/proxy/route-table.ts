@@ -53,6 +53,14 @@ export class RouteTable {
     return new RouteTable(snapshot, resolve, inputs)
   }
 
+  /**
+   * The table for a snapshot that differs from this one's only in what namespace resolution doesn't read (no
+   * domain or namespace changed): routes are matched against the new snapshot, the resolver is kept.
+   */
+  withSnapshot(snapshot: Snapshot): RouteTable {
+    return new RouteTable(snapshot, this.#resolve, this.#domainInputs)
+  }
+
   /** The namespace for a normalized host (port stripped, lower case), or undefined for 404. */
   namespaceFor(host: string): string | undefined {
     return this.#resolve(host)
