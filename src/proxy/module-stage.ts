@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import type { Dispatcher } from 'undici'
 import { compileModule, createProgram } from '../modules/compile.js'
 import type { ModuleCache } from '../modules/host/storage.js'
@@ -139,11 +138,13 @@ export class ModuleStage {
       return
     }
     res.writeHead(status, list)
-    try {
-      await pipeline(stream, res)
-    } catch {
-      // The client went away or the upstream broke mid-body: pipeline already destroyed both ends.
-    }
+    // pipe(), not stream/promises pipeline(): pipeline creates and aborts an AbortController per call, whose
+    // DOMException (with a stack) cost ~30 µs per request here (bench/modules).
+    stream.on('error', (error) => res.destroy(error))
+    res.once('close', () => {
+      if (!res.writableFinished) stream.destroy()
+    })
+    stream.pipe(res)
   }
 
   /** The upstream request, with the hooks' changes, retried like ordinary requests when that is safe. */
