@@ -1,7 +1,7 @@
 // Types for dgate modules: `ctx` and the `dgate` and `dgate/*` imports, as ambient module declarations.
 // In a folder of module files: `/// <reference types="dgate/modules" />` or tsconfig `"types": ["dgate/modules"]`.
 // Keep it out of the host app's own tsconfig: its `declare module 'dgate'` would hide the gateway API there.
-// Generated from src/modules/authoring.ts (AUTHORING_TYPES); do not edit.
+// The ambient twin of src/modules/context-types.ts; test/modules/authoring.test.ts keeps the two in step.
 /* eslint-disable */
 declare module 'dgate' {
   /** Anything a body writer accepts: a string is UTF-8 encoded. */

@@ -1,6 +1,6 @@
 /**
  * The `ctx` API as module authors see it (DESIGN.md 5.2, DGate's names with its bugs fixed). The same types describe
- * sandboxed modules (see `authoring.d.ts` for the `dgate/*` imports) and {@link DefinedModule}s run natively.
+ * sandboxed modules (see `modules/index.d.ts` for the `dgate/*` imports) and {@link DefinedModule}s run natively.
  *
  * Byte outputs (`readBody()`, digests, `randomBytes`) are `ArrayBuffer`s, as in DGate; byte inputs accept a string
  * (UTF-8), an `ArrayBuffer` or any `ArrayBufferView`.

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
-import { AUTHORING_TYPES } from '../../src/modules/authoring.js'
+import { readFileSync as readTypes } from 'node:fs'
 
-// The example modules type-check against the declarations module authors get (AUTHORING_TYPES), as they would in
+// The example modules type-check against the declarations module authors get (modules/index.d.ts), as they would in
 // an editor: the JavaScript ones through their JSDoc (checkJs), modify-json.ts with its import written as a user's
 // (`from 'dgate'`). The project's own tsc doesn't see `dgate/*` (declaring those modules here would shadow the
 // package), so this is where the examples' use of ctx and dgate/* is checked.
 const read = (path: string) => readFileSync(new URL(`../../examples/${path}`, import.meta.url), 'utf8')
 
 function check(files: Record<string, string>): string[] {
-  const virtual: Record<string, string> = { '/virtual/dgate-modules.d.ts': AUTHORING_TYPES, ...files }
+  const virtual: Record<string, string> = { '/virtual/dgate-modules.d.ts': readTypes(new URL('../../modules/index.d.ts', import.meta.url), 'utf8'), ...files }
   const options: ts.CompilerOptions = {
     strict: true,
     noEmit: true,

@@ -1,13 +1,13 @@
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
-import { AUTHORING_TYPES } from '../../src/modules/authoring.js'
+import { readFileSync as readTypes } from 'node:fs'
 
 const CONTEXT_TYPES = fileURLToPath(new URL('../../src/modules/context-types.ts', import.meta.url))
 
 /** Type-checks `files` (virtual) with the authoring declarations; returns the diagnostics as text. */
 function check(files: Record<string, string>): string[] {
-  const virtual: Record<string, string> = { '/virtual/dgate-modules.d.ts': AUTHORING_TYPES, ...files }
+  const virtual: Record<string, string> = { '/virtual/dgate-modules.d.ts': readTypes(new URL('../../modules/index.d.ts', import.meta.url), 'utf8'), ...files }
   const options: ts.CompilerOptions = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], skipLibCheck: true, types: [] }
   const host = ts.createCompilerHost(options)
   const read = host.readFile.bind(host)
