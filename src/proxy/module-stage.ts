@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
@@ -156,9 +157,13 @@ export class ModuleStage {
     const headers = upstreamRequestHeaders(flatten(exchange.request.headers), forward.info)
     const buffered = exchange.request.body
     const streamed = buffered === undefined && forward.hasBody
-    const abort = new AbortController()
+    // undici takes an EventEmitter as the abort signal: far cheaper per request than an AbortController
+    // (an EventTarget), and it is only ever fired when the client goes away.
+    const abort = new EventEmitter() as EventEmitter & { aborted?: boolean }
     const onClose = () => {
-      if (!res.writableFinished) abort.abort()
+      if (res.writableFinished) return
+      abort.aborted = true
+      abort.emit('abort')
     }
     res.once('close', onClose)
     let attemptsLeft = IDEMPOTENT.has(method) && !streamed ? service.retries : 0
@@ -171,14 +176,14 @@ export class ModuleStage {
           body: buffered ?? (streamed ? req : null),
           headersTimeout: service.requestTimeout ?? 300_000,
           bodyTimeout: 0,
-          signal: abort.signal,
+          signal: abort,
         })
         // The body may be dropped unread (a hook answered instead); its abort must not surface as an unhandled error.
         response.body.on('error', () => {})
         return response
       } catch (error) {
         const code = (error as { code?: string }).code ?? ''
-        if (attemptsLeft <= 0 || !CONNECTION_ERRORS.has(code) || abort.signal.aborted) throw error
+        if (attemptsLeft <= 0 || !CONNECTION_ERRORS.has(code) || abort.aborted) throw error
         attemptsLeft--
         if (service.retryTimeout) await new Promise((r) => setTimeout(r, service.retryTimeout))
       }

@@ -109,3 +109,26 @@ describe('native modules', () => {
     await expect(gw.modules.register('bad', { requestModifier() {} } as never)).rejects.toThrow('modules.register: definition must come from defineModule()')
   })
 })
+
+describe('a client that goes away on a module route', () => {
+  it('cancels the upstream request', async () => {
+    let upstreamClosed: () => void = () => {}
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve))
+    const slow = await listen((req, res) => {
+      res.on('close', () => upstreamClosed())
+      setTimeout(() => res.end('late'), 5000).unref()
+    })
+    await gw.services.put({ name: 'slow', urls: [slow.url] })
+    await gw.modules.put({ name: 'passmod', payload: 'export function requestModifier(ctx) { ctx.request().headers.set("x-m", "1") }', moduleType: 'javascript' })
+    await gw.routes.put({ name: 'slowmod', paths: ['/slowmod'], methods: ['GET'], service: 'slow', modules: ['passmod'] })
+    const controller = new AbortController()
+    const pending = request(`${front.url}/slowmod`, { signal: controller.signal }).catch((e: unknown) => e)
+    await new Promise((r) => setTimeout(r, 200))
+    controller.abort()
+    await pending
+    const started = Date.now()
+    await closed
+    expect(Date.now() - started).toBeLessThan(2000)
+    await slow.close()
+  })
+})
