@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns'
 import { BlockList, isIP } from 'node:net'
+import { buildConnector } from 'undici'
 
 /**
  * Addresses an upstream or a module fetch must not reach when `disablePrivateIps` is on: loopback, private,
@@ -47,4 +48,18 @@ export function guardedLookup(hostname: string, options: LookupOptions, callback
     if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '')
     callback(null, first.address, first.family)
   })
+}
+
+/**
+ * An undici connector that refuses blocked addresses (`disablePrivateIps`): names through the guarded lookup, and
+ * IP literals before connecting, since `net.connect` never calls `lookup` for those. Upstream pools and module
+ * fetches both connect through it.
+ */
+export function guardedConnector(options: buildConnector.BuildOptions = {}): buildConnector.connector {
+  const connect = buildConnector({ ...options, lookup: guardedLookup } as buildConnector.BuildOptions)
+  return (opts, callback) => {
+    const literal = opts.hostname.startsWith('[') ? opts.hostname.slice(1, -1) : opts.hostname
+    if (isIP(literal) !== 0 && isBlockedAddress(literal)) return callback(new BlockedAddressError(opts.hostname, literal), null)
+    return connect(opts, callback)
+  }
 }

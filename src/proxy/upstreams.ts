@@ -1,7 +1,6 @@
-import { isIP } from 'node:net'
 import { Pool, buildConnector, errors } from 'undici'
 import type { Service } from '../resources/service.js'
-import { BlockedAddressError, guardedLookup, isBlockedAddress } from './address-guard.js'
+import { guardedConnector } from './address-guard.js'
 
 /** Options that apply to every upstream pool. */
 export interface UpstreamOptions {
@@ -62,11 +61,10 @@ export class Upstreams {
     const useH2c = url.protocol === 'h2c:'
     const options: buildConnector.BuildOptions & { useH2c?: boolean } = { timeout: 0, allowH2, useH2c }
     if (tls) (options as { rejectUnauthorized?: boolean }).rejectUnauthorized = !service.tlsSkipVerify
-    if (this.#options.disablePrivateIps) options.lookup = guardedLookup
     return new Pool(origin, {
       connections: this.#options.connectionsPerOrigin,
       keepAliveTimeout: this.#options.keepAliveTimeout,
-      connect: connector(buildConnector(options), service.connectTimeout ?? 10_000, this.#options.disablePrivateIps),
+      connect: withTimeout(this.#options.disablePrivateIps ? guardedConnector(options) : buildConnector(options), service.connectTimeout ?? 10_000),
       allowH2,
       // A slow upstream body is the client's business: only header arrival is timed (requestTimeout).
       bodyTimeout: 0,
@@ -75,36 +73,29 @@ export class Upstreams {
 }
 
 /**
- * Wraps undici's connector with what it lacks:
- * - the private-address check for IP literals: `net.connect` does not call `lookup` for those, so the guarded
- *   lookup alone would let `http://127.0.0.1` through;
- * - a connect timeout on a native timer: undici's runs on its coarse timer wheel (about 0.5 s ticks), which turns
- *   a 200 ms `connectTimeout` into up to a second. This costs one timer per new connection, not per request.
+ * Gives a connector a connect timeout on a native timer: undici's runs on its coarse timer wheel (about 0.5 s
+ * ticks), which turns a 200 ms `connectTimeout` into up to a second. One timer per new connection, not per request.
  */
-function connector(connect: buildConnector.connector, timeout: number, guard: boolean): buildConnector.connector {
+function withTimeout(connect: buildConnector.connector, timeout: number): buildConnector.connector {
   return (options, callback) => {
-    if (guard) {
-      const literal = options.hostname.startsWith('[') ? options.hostname.slice(1, -1) : options.hostname
-      if (isIP(literal) !== 0 && isBlockedAddress(literal)) {
-        callback(new BlockedAddressError(options.hostname, literal), null)
-        return
-      }
-    }
     if (timeout <= 0) return connect(options, callback)
     let settled = false
+    // Made before connecting: a connector may call back synchronously (the address guard does).
+    const pending: { timer?: NodeJS.Timeout } = {}
     // buildConnector's connect returns the socket, though its type says void.
     const socket = (connect as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => { destroy(error: Error): void } | undefined)(options, (...args) => {
       settled = true
-      clearTimeout(timer)
+      clearTimeout(pending.timer)
       callback(...args)
     })
-    const timer = setTimeout(() => {
+    if (settled) return
+    pending.timer = setTimeout(() => {
       if (settled) return
       const error = new errors.ConnectTimeoutError(`connect timeout: ${options.hostname}:${options.port} did not connect within ${timeout} ms`)
       if (socket) socket.destroy(error)
       else callback(error, null)
     }, timeout)
-    timer.unref()
+    pending.timer.unref()
   }
 }
 

@@ -1,6 +1,5 @@
 import { Agent, buildConnector, type Dispatcher } from 'undici'
-import { BlockedAddressError, guardedLookup, isBlockedAddress } from '../../proxy/address-guard.js'
-import { isIP } from 'node:net'
+import { guardedConnector } from '../../proxy/address-guard.js'
 import type { HeaderList, HostFetchInit, HostFetchResponse } from '../types.js'
 
 /** Longest a module fetch may take, whatever it asks for. */
@@ -19,17 +18,7 @@ export class ModuleFetch {
 
   constructor(options: { disablePrivateIps: boolean }) {
     this.#guard = options.disablePrivateIps
-    const connect = buildConnector(this.#guard ? { lookup: guardedLookup } as buildConnector.BuildOptions : {})
-    this.#agent = new Agent({
-      connect: this.#guard
-        ? (opts, callback) => {
-            if (isIP(opts.hostname.replace(/^\[|\]$/g, '')) !== 0 && isBlockedAddress(opts.hostname.replace(/^\[|\]$/g, ''))) {
-              return callback(new BlockedAddressError(opts.hostname, opts.hostname), null)
-            }
-            return connect(opts, callback)
-          }
-        : connect,
-    })
+    this.#agent = new Agent({ connect: this.#guard ? guardedConnector() : buildConnector({}) })
   }
 
   async fetch(url: string, init: HostFetchInit): Promise<HostFetchResponse> {
