@@ -317,3 +317,12 @@ export function namespaceCalls(services: NamespaceServices): Omit<HostCalls, 're
     log: services.log,
   }
 }
+
+/** The request path as hooks see it: percent-decoded, or as received when it is not valid percent-encoding. */
+export function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path)
+  } catch {
+    return path
+  }
+}

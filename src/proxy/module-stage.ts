@@ -6,7 +6,7 @@ import { compileModule, createProgram } from '../modules/compile.js'
 import type { ModuleCache } from '../modules/host/storage.js'
 import type { ModuleFetch } from '../modules/host/fetch.js'
 import type { DefinedModule } from '../modules/context-types.js'
-import { namespaceCalls, runPipeline, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
+import { decodePath, namespaceCalls, runPipeline, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
 import type { Exchange, HeaderList, JsonObject, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
 import type { Module } from '../resources/module.js'
 import type { Route } from '../resources/route.js'
@@ -16,7 +16,7 @@ import type { Snapshot } from '../state/snapshot.js'
 import { CONNECTION_ERRORS, IDEMPOTENT, TIMEOUTS, type ForwardPlan } from './forward.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { ModuleCall } from './module-call.js'
-import { rewrite } from './proxy.js'
+import { plainAddress, rewrite } from './proxy.js'
 import { sendError } from './respond.js'
 
 /** What the module stage needs from the gateway. */
@@ -197,10 +197,10 @@ export class ModuleStage {
       id: `${Date.now().toString(36)}-${(counter++).toString(36)}`,
       request: {
         method: req.method!,
-        path: safeDecode(call.path),
+        path: decodePath(call.path),
         host: req.headers.host ?? '',
         proto: `HTTP/${req.httpVersion}`,
-        remoteAddress: call.forward?.info.remoteAddress ?? plain(req.socket.remoteAddress),
+        remoteAddress: call.forward?.info.remoteAddress ?? plainAddress(req.socket.remoteAddress),
         contentLength: length === undefined ? (req.headers['transfer-encoding'] ? -1 : 0) : Number(length),
         headers: pairsOf(req.rawHeaders),
         query: call.query,
@@ -284,15 +284,4 @@ function flatten(pairs: HeaderList): string[] {
   return out
 }
 
-function safeDecode(path: string): string {
-  try {
-    return decodeURIComponent(path)
-  } catch {
-    return path
-  }
-}
 
-function plain(address: string | undefined): string {
-  if (address === undefined) return ''
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
-}

@@ -286,7 +286,8 @@ export function rewrite(upstream: URL, route: Route, pattern: string, path: stri
   return query ? `${target}?${query}` : target
 }
 
-function plainAddress(address: string | undefined): string {
+/** A peer address without the IPv4-mapped IPv6 prefix (`::ffff:127.0.0.1` is `127.0.0.1`). */
+export function plainAddress(address: string | undefined): string {
   if (address === undefined) return ''
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
 }

@@ -8,7 +8,7 @@ import { checkModule } from '../modules/check.js'
 import { createProgram, type ModuleSourceInput } from '../modules/compile.js'
 import type { DefinedModule } from '../modules/context-types.js'
 import { ModuleCache } from '../modules/host/storage.js'
-import { applyRequest, builtAnswer, namespaceCalls, runPipeline, type PipelineAnswer, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
+import { applyRequest, builtAnswer, decodePath, namespaceCalls, runPipeline, type PipelineAnswer, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
 import { createNativeRuntime } from '../modules/runtimes/native.js'
 import { createRealmRuntime } from '../modules/runtimes/realm.js'
 import { createWorkerRuntime } from '../modules/runtimes/worker.js'
@@ -520,7 +520,7 @@ class Harness implements ModuleHarness {
       id: `harness-${(this.#requests++).toString(36)}`,
       request: {
         method: (request.method ?? 'GET').toUpperCase(),
-        path: safeDecode(url.pathname),
+        path: decodePath(url.pathname),
         host: headers.find(([name]) => name.toLowerCase() === 'host')?.[1] ?? '',
         proto: 'HTTP/1.1',
         remoteAddress: request.remoteAddress ?? '127.0.0.1',
@@ -678,10 +678,3 @@ function encodeBody(body: HarnessBody | undefined): { bytes: Uint8Array | undefi
   return { bytes: new TextEncoder().encode(JSON.stringify(body)), type: 'application/json' }
 }
 
-function safeDecode(path: string): string {
-  try {
-    return decodeURIComponent(path)
-  } catch {
-    return path
-  }
-}
