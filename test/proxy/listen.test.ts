@@ -88,6 +88,8 @@ describe('gw.listen with TLS', () => {
   it('refuses http2 without tls and mismatched timeouts, clearly', async () => {
     await expect(gw.listen({ http2: true })).rejects.toThrow('listen: http2 needs tls (cleartext HTTP/2 is not offered)')
     await expect(gw.listen({ headersTimeout: 10, requestTimeout: 5 })).rejects.toThrow('listen: headersTimeout (10) must not exceed requestTimeout (5)')
+    const { cert } = selfSignedPair('half.test')
+    await expect(gw.listen({ tls: { cert } })).rejects.toThrow('listen: tls.cert and tls.key go together')
   })
 })
 

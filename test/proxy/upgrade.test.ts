@@ -63,6 +63,12 @@ describe('WebSocket through the gateway', () => {
     await once(ws, 'close')
   })
 
+  it('refuses an upgrade to a route with modules with 501, since hooks do not run on upgrades', async () => {
+    await gw.modules.put({ name: 'guard', payload: 'export function requestModifier() {}', moduleType: 'javascript' })
+    await gw.routes.put({ name: 'guarded', paths: ['/guarded'], methods: ['GET'], service: 'ws', modules: ['guard'] })
+    await expect(connect('/guarded')).rejects.toThrow('Unexpected server response: 501')
+  })
+
   it('answers 502 when the upstream is down', async () => {
     await upstream.close()
     await expect(connect('/socket/x')).rejects.toThrow('Unexpected server response: 502')
