@@ -199,7 +199,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
       documents: documentApi(ctx),
       fetch: moduleFetch,
       cache: new ModuleCache(),
-      pool: (url, service) => proxy.pool(url, service),
+      upstreams: proxy,
       maxBodySize: options.proxy?.maxBodySize ?? 64 * 1024 * 1024,
       log: (level, message, fields) => logger[level](message, fields),
     }),

@@ -39,10 +39,12 @@ export type SendResult =
       body: Uint8Array | UpstreamBody
     }
   | {
-      /** The upstream could not be reached (after retries): 502, or 504 when it timed out. */
+      /** The upstream could not be reached (after retries): 502, 504 when it timed out, 413 when the client's body was too large. */
       kind: 'failed'
-      /** 502 or 504. */
-      status: 502 | 504
+      /** 502, 504 or 413. */
+      status: number
+      /** What failed, for the errorHandler and the client (e.g. `upstream timed out`). */
+      message: string
     }
   | {
       /** The client went away while the upstream call was pending: nothing is answered. */
@@ -180,7 +182,7 @@ export async function runPipeline(program: PipelineProgram, exchange: Exchange, 
   if (exchange.request.body === undefined && requestBody !== undefined) exchange.request.body = await requestBody
   const sent = await io.send(exchange, target)
   if (sent.kind === 'aborted') return sent
-  if (sent.kind === 'failed') return fail(sent.status, sent.status === 504 ? 'upstream timed out' : 'upstream unavailable')
+  if (sent.kind === 'failed') return fail(sent.status, sent.message)
 
   const original = sent.body instanceof Uint8Array ? bytesBody(sent.body) : sent.body
   if (!hooks.has('responseModifier')) return { kind: 'relay', status: sent.statusCode, headers: relayHeaders(exchange, sent.headers), body: undefined }

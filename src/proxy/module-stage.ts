@@ -1,7 +1,4 @@
-import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Readable } from 'node:stream'
-import type { Dispatcher } from 'undici'
 import { compileModule, createProgram } from '../modules/compile.js'
 import type { ModuleCache } from '../modules/host/storage.js'
 import type { ModuleFetch } from '../modules/host/fetch.js'
@@ -10,10 +7,9 @@ import { decodePath, namespaceCalls, runPipeline, type PipelineProgram, type Sen
 import type { Exchange, HeaderList, JsonObject, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
 import type { Module } from '../resources/module.js'
 import type { Route } from '../resources/route.js'
-import type { Service } from '../resources/service.js'
 import type { DocumentApi } from '../state/resource-api.js'
 import type { Snapshot } from '../state/snapshot.js'
-import { CONNECTION_ERRORS, IDEMPOTENT, TIMEOUTS, type ForwardPlan } from './forward.js'
+import { Forward, type UpstreamHead, type UpstreamPools, type UpstreamRequest } from './forward.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { ModuleCall } from './module-call.js'
 import { plainAddress, rewrite } from './proxy.js'
@@ -31,7 +27,8 @@ export interface ModuleStageOptions {
   documents: DocumentApi
   fetch: ModuleFetch
   cache: ModuleCache
-  pool: (url: URL, service: Service) => Dispatcher
+  /** The data plane's upstream pools (module routes share connections with ordinary ones). */
+  upstreams: UpstreamPools
   maxBodySize: number
   log: (level: ModuleLogLevel, message: string, fields: { module: string; namespace: string; requestId?: string }) => void
 }
@@ -90,8 +87,9 @@ export class ModuleStage {
     const { namespace } = call
     const module = call.route.modules[0]!
     const options = this.#options
-    let upstream: Readable | undefined
     let forward = call.forward
+    let held: Forward | undefined
+    let head: (UpstreamHead & { kind: 'response' }) | undefined
     const answer = await runPipeline(program, exchange, {
       proxied: forward !== undefined,
       calls: {
@@ -107,87 +105,38 @@ export class ModuleStage {
       observe(hook, outcome) {
         if (outcome.error) options.log('warn', `${hook} failed: ${outcome.error.message}`, { module, namespace, requestId: exchange.id })
       },
-      send: async (ex, target): Promise<SendResult> => {
-        if (target) forward = { ...forward!, upstream: target, info: { ...forward!.info, host: call.route.preserveHost ? forward!.info.inboundHost : target.host } }
-        try {
-          const response = await this.#send(req, res, ex, forward!, call)
-          upstream = response.body
-          const body = response.body
-          return {
-            kind: 'response',
-            statusCode: response.statusCode,
-            headers: pairsOf(response.headers),
-            body: { read: () => collect(body, options.maxBodySize, 'upstream'), discard: () => body.destroy() },
+      send: (ex, target) =>
+        new Promise<SendResult>((resolve) => {
+          if (target) forward = { ...forward!, upstream: target, info: { ...forward!.info, host: call.route.preserveHost ? forward!.info.inboundHost : target.host } }
+          const plan = forward!
+          const request: UpstreamRequest = {
+            method: ex.request.method,
+            target: rewrite(plan.upstream, call.route, call.pattern, call.path, call.restStart, plan.service.disableQueryParams ? '' : ex.request.query),
+            headers: upstreamRequestHeaders(flatten(ex.request.headers), plan.info),
+            body: ex.request.body,
           }
-        } catch (error) {
-          if (res.destroyed) return { kind: 'aborted' }
-          return { kind: 'failed', status: TIMEOUTS.has((error as { code?: string }).code ?? '') ? 504 : 502 }
-        }
-      },
+          const onHead = (answered: UpstreamHead): void => {
+            if (answered.kind !== 'response') return resolve(answered)
+            head = answered
+            const body = { read: () => held!.read(options.maxBodySize), discard: () => held!.discard() }
+            resolve({ kind: 'response', statusCode: answered.status, headers: pairsOf(answered.headers), body })
+          }
+          try {
+            held = Forward.held(req, res, plan, options.upstreams, request, onHead)
+          } catch {
+            resolve({ kind: 'failed', status: 502, message: 'upstream unavailable' })
+          }
+        }),
     })
     if (answer.kind === 'aborted') return
     if (answer.kind === 'respond') return respond(res, answer.status, answer.headers, answer.body)
-    return this.#relay(res, forward!, answer.status, answer.headers, answer.body, upstream!)
-  }
-
-  /** Answers from the upstream: the body a hook read or rewrote, otherwise the upstream's, streamed. */
-  async #relay(res: ServerResponse, forward: ForwardPlan, status: number, headers: HeaderList, body: Uint8Array | undefined, stream: Readable): Promise<void> {
-    const list = clientResponseHeaders(flatten(headers), forward.via, forward.globalHeaders)
-    if (body !== undefined) {
-      res.writeHead(status, list)
-      res.end(body)
-      return
-    }
-    res.writeHead(status, list)
-    // pipe(), not stream/promises pipeline(): pipeline creates and aborts an AbortController per call, whose
-    // DOMException (with a stack) cost ~30 µs per request here (bench/modules).
-    stream.on('error', (error) => res.destroy(error))
-    res.once('close', () => {
-      if (!res.writableFinished) stream.destroy()
-    })
-    stream.pipe(res)
-  }
-
-  /** The upstream request, with the hooks' changes, retried like ordinary requests when that is safe. */
-  async #send(req: IncomingMessage, res: ServerResponse, exchange: Exchange, forward: ForwardPlan, call: ModuleCall): Promise<Dispatcher.ResponseData> {
-    const { service } = forward
-    const method = exchange.request.method
-    const query = service.disableQueryParams ? '' : exchange.request.query
-    const path = rewrite(forward.upstream, call.route, call.pattern, call.path, call.restStart, query)
-    const headers = upstreamRequestHeaders(flatten(exchange.request.headers), forward.info)
-    const buffered = exchange.request.body
-    const streamed = buffered === undefined && forward.hasBody
-    // undici takes an EventEmitter as the abort signal: far cheaper per request than an AbortController
-    // (an EventTarget), and it is only ever fired when the client goes away.
-    const abort = new EventEmitter() as EventEmitter & { aborted?: boolean }
-    const onClose = () => {
-      if (res.writableFinished) return
-      abort.aborted = true
-      abort.emit('abort')
-    }
-    res.once('close', onClose)
-    let attemptsLeft = IDEMPOTENT.has(method) && !streamed ? service.retries : 0
-    for (;;) {
-      try {
-        const response = await this.#options.pool(forward.upstream, service).request({
-          path,
-          method: method as Dispatcher.HttpMethod,
-          headers,
-          body: buffered ?? (streamed ? req : null),
-          headersTimeout: service.requestTimeout ?? 300_000,
-          bodyTimeout: 0,
-          signal: abort,
-        })
-        // The body may be dropped unread (a hook answered instead); its abort must not surface as an unhandled error.
-        response.body.on('error', () => {})
-        return response
-      } catch (error) {
-        const code = (error as { code?: string }).code ?? ''
-        if (attemptsLeft <= 0 || !CONNECTION_ERRORS.has(code) || abort.aborted) throw error
-        attemptsLeft--
-        if (service.retryTimeout) await new Promise((r) => setTimeout(r, service.retryTimeout))
-      }
-    }
+    const list = clientResponseHeaders(flatten(answer.headers), forward!.via, forward!.globalHeaders)
+    // The upstream's reason phrase goes with its status only.
+    const statusText = answer.status === head!.status ? head!.statusText : undefined
+    if (answer.body === undefined) return held!.relay(answer.status, statusText, list)
+    if (statusText) res.writeHead(answer.status, statusText, list)
+    else res.writeHead(answer.status, list)
+    res.end(answer.body)
   }
 
   #exchange(req: IncomingMessage, call: ModuleCall): Exchange {

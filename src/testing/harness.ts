@@ -439,7 +439,7 @@ class Harness implements ModuleHarness {
       send: async (ex, target): Promise<SendResult> => {
         upstreamRequest = this.#upstreamRequest(ex, target, ex.request.body ?? body)
         const answered = await fakeUpstream(upstream, upstreamRequest)
-        if (typeof answered === 'string') return { kind: 'failed', status: answered === 'timeout' ? 504 : 502 }
+        if (typeof answered === 'string') return answered === 'timeout' ? { kind: 'failed', status: 504, message: 'upstream timed out' } : { kind: 'failed', status: 502, message: 'upstream unavailable' }
         upstreamResponse = answered
         return { kind: 'response', statusCode: answered.status, headers: answered.headers, body: answered.body }
       },
