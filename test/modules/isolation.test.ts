@@ -136,15 +136,60 @@ export async function requestModifier() {
   })
 })
 
+describe.each(SANDBOXES)('frozen intrinsics in the %s runtime', (_name, create) => {
+  let rt: ModuleRuntime
+  beforeAll(() => {
+    rt = create()
+  })
+  afterAll(() => rt.close())
+
+  it('lets instances override the inherited names common code assigns, except the three V8 watches process-wide', async () => {
+    const p = single(`
+export function requestModifier() {
+  const probe = (fn) => { try { return fn() } catch (e) { return e instanceof TypeError ? 'TypeError' : 'threw' } }
+  class Problem extends Error {}
+  return {
+    errorMessage: probe(() => { const e = new Error(); e.message = 'set later'; return e.message }),
+    subclassName: probe(() => { Problem.prototype.name = 'Problem'; return new Problem('x').name }),
+    typeErrorMessage: probe(() => { const e = new TypeError(); e.message = 'typed'; return e.message }),
+    objectValueOf: probe(() => { const o = {}; o.valueOf = () => 42; return +o }),
+    objectToString: probe(() => { const o = {}; o.toString = () => 'mine'; return String(o) }),
+    arrayPush: probe(() => { const a = []; a.push = () => 'pushed'; return a.push(1) }),
+    functionBind: probe(() => { const f = function () {}; f.bind = () => 'bound'; return f.bind() }),
+    arrayIterator: probe(() => { const a = []; a[Symbol.iterator] = () => null; return 'assigned' }),
+    promiseConstructor: probe(() => { const q = Promise.resolve(); q.constructor = Object; return 'assigned' }),
+    intrinsicStillFrozen: probe(() => { Error.prototype.message = 'global'; return 'assigned' }),
+  }
+}`)
+    await rt.prepare(p)
+    const out = await rt.run(p.id, 'requestModifier', exchange(), new FakeHost())
+    expect(out.error).toBeUndefined()
+    expect(out.result).toEqual({
+      errorMessage: 'set later',
+      subclassName: 'Problem',
+      typeErrorMessage: 'typed',
+      objectValueOf: 42,
+      objectToString: 'mine',
+      arrayPush: 'pushed',
+      functionBind: 'bound',
+      arrayIterator: 'TypeError',
+      promiseConstructor: 'TypeError',
+      intrinsicStillFrozen: 'TypeError',
+    })
+  })
+})
+
 describe('the host process after modules ran', () => {
-  it('keeps its stacks, util.inspect, patchable prototypes, no SES globals or shims, and default rejection handling', async () => {
+  it('keeps its stacks, util.inspect, patchable prototypes, fast paths, no SES globals or shims, and default rejection handling', async () => {
     const script = await bundleForNode(fileURLToPath(new URL('./fixtures/host-intact.ts', import.meta.url)))
-    const child = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 30_000 })
+    // --allow-natives-syntax lets the child read V8's isolate-wide protectors (see src/modules/runtimes/lockdown.ts).
+    const child = spawnSync(process.execPath, ['--allow-natives-syntax', script], { encoding: 'utf8', timeout: 30_000 })
     const line = child.stdout.split('\n').find((l) => l.startsWith('{'))
     expect(line, child.stderr).toBeDefined()
     const report = JSON.parse(line!) as { before: unknown; after: unknown; results: string[]; polluted: unknown }
     expect(report.before).toEqual({
       stack: true, inspect: true, patched: true, bufferPatched: true, frozen: false, sesGlobals: [], transferShim: [], rejectionListeners: 0, exceptionListeners: 0,
+      protectors: { arrayIterator: true, mapIterator: true, setIterator: true, promiseSpecies: true },
     })
     expect(report.after).toEqual(report.before)
     expect(report.polluted).toBeNull()

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import vm from 'node:vm'
 import type { Kernel, KernelEnv } from '../kernel/env.js'
 import { kernelSource } from '../kernel/source.js'
+import { lockdownScript } from './lockdown.js'
 
 let sesScript: vm.Script | undefined
 let kernelScript: vm.Script | undefined
@@ -35,10 +36,11 @@ export interface SesRealm {
 }
 
 /**
- * Creates a realm: a fresh `node:vm` context, SES evaluated and `lockdown()` called INSIDE it (never in the host
- * realm, which must keep its error stacks, `util.inspect`, process handlers and patchable prototypes; and never
+ * Creates a realm: a fresh `node:vm` context, SES evaluated and locked down INSIDE it (never in the host realm,
+ * which must keep its error stacks, `util.inspect`, process handlers and patchable prototypes; and never
  * `import 'ses'` in the host, which alone adds globals and patches `ArrayBuffer.prototype`), then the kernel
- * evaluated before any module code so it captures the frozen intrinsics.
+ * evaluated before any module code so it captures the frozen intrinsics. The lockdown is `sandboxLockdown` (lockdown.ts),
+ * which keeps V8's process-wide fast paths intact.
  */
 export function createSesRealm(env: KernelEnv, options: SesRealmOptions = {}): SesRealm {
   sesScript ??= new vm.Script(readFileSync(sesScriptPath(), 'utf8'), { filename: 'ses.umd.js' })
@@ -54,7 +56,7 @@ export function createSesRealm(env: KernelEnv, options: SesRealmOptions = {}): S
     reporting: 'none',
     consoleTaming: 'unsafe',
   }
-  vm.runInContext(`lockdown(${JSON.stringify(lockdownOptions)})`, context)
+  vm.runInContext(lockdownScript(lockdownOptions), context, { filename: 'dgate-lockdown.js' })
   const boot = kernelScript.runInContext(context) as (env: KernelEnv) => Kernel
   return { context, kernel: boot(env) }
 }

@@ -1,6 +1,7 @@
 import type { Kernel, KernelEnv } from '../kernel/env.js'
 import { kernelSource } from '../kernel/source.js'
 import { makeNativeOps } from '../kernel/native-ops.js'
+import { lockdownScript } from './lockdown.js'
 
 /**
  * Messages from the host to a worker. They travel in batches (one `postMessage` of an array per event-loop turn),
@@ -148,7 +149,7 @@ const __name = (fn) => fn;
 process.on('unhandledRejection', () => {});
 const ops = (${makeNativeOps.toString()})({ crypto, Buffer, URL, TextDecoder });
 vm.runInThisContext(fs.readFileSync(workerData.sesPath, 'utf8'), { filename: 'ses.umd.js' });
-lockdown({ errorTaming: 'safe', errorTrapping: 'none', unhandledRejectionTrapping: 'none', reporting: 'none', consoleTaming: 'unsafe' });
+${lockdownScript({ errorTaming: 'safe', errorTrapping: 'none', unhandledRejectionTrapping: 'none', reporting: 'none', consoleTaming: 'unsafe' })}
 const boot = ${kernelSource()};
 (${workerMain.toString()})({ port: parentPort, boot, ops, setTimeout, clearTimeout, setImmediate });
 `)
