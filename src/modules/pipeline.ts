@@ -6,7 +6,7 @@
  */
 import type { DocumentApi } from '../state/resource-api.js'
 import type { ModuleCache } from './host/storage.js'
-import type { Exchange, HeaderList, HookName, HookOutcome, HostCalls, JsonValue, ModuleLogLevel, ModuleRuntime } from './types.js'
+import type { Exchange, HeaderList, HookName, HookOutcome, HostCalls, HostFetchInit, HostFetchResponse, JsonValue, ModuleLogLevel, ModuleRuntime } from './types.js'
 
 /** A program loaded into a runtime, with the hooks its entry module exports. */
 export interface PipelineProgram {
@@ -114,94 +114,131 @@ const SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'h2c:'])
  * failures: they become `errorHandler` calls and error answers. It rejects only if the transport does (e.g. a
  * body read past the size limit that a hook caught and ignored). `exchange` is updated in place as hooks run.
  */
-export async function runPipeline(program: PipelineProgram, exchange: Exchange, io: PipelineIo): Promise<PipelineAnswer> {
-  const { hooks, runtime } = program
-  let requestBody: Promise<Uint8Array> | undefined
+export function runPipeline(program: PipelineProgram, exchange: Exchange, io: PipelineIo): Promise<PipelineAnswer> {
+  return new PipelineRun(program, exchange, io).run()
+}
+
+/**
+ * One request through the pipeline. A class rather than closures: it is also the exchange's {@link HostCalls}, so a
+ * request costs one object here however many hooks run.
+ */
+class PipelineRun implements HostCalls {
+  readonly #program: PipelineProgram
+  readonly #exchange: Exchange
+  readonly #io: PipelineIo
+  #requestBody: Promise<Uint8Array> | undefined
   /** The upstream body for responseModifier (and an errorHandler after it), buffered when a hook reads it. */
-  const upstream: { body?: UpstreamBody; buffered?: Promise<Uint8Array> } = {}
-  const calls: HostCalls = {
-    readRequestBody: () => (requestBody ??= io.calls.readRequestBody()),
-    readUpstreamBody: () => {
-      if (!upstream.body) return Promise.reject(new Error('there is no upstream response here'))
-      return (upstream.buffered ??= upstream.body.read())
-    },
-    log: (level, message, module) => io.calls.log(level, message, module),
-    documents: io.calls.documents,
-    storage: io.calls.storage,
-    fetch: (url, init) => io.calls.fetch(url, init),
+  #upstreamBody: UpstreamBody | undefined
+  #upstreamBuffered: Promise<Uint8Array> | undefined
+
+  constructor(program: PipelineProgram, exchange: Exchange, io: PipelineIo) {
+    this.#program = program
+    this.#exchange = exchange
+    this.#io = io
   }
 
-  const run = async (hook: HookName): Promise<HookOutcome> => {
-    const outcome = await runtime.run(program.id, hook, exchange, calls)
+  get documents(): HostCalls['documents'] {
+    return this.#io.calls.documents
+  }
+
+  get storage(): HostCalls['storage'] {
+    return this.#io.calls.storage
+  }
+
+  readRequestBody(): Promise<Uint8Array> {
+    return (this.#requestBody ??= this.#io.calls.readRequestBody())
+  }
+
+  readUpstreamBody(): Promise<Uint8Array> {
+    if (!this.#upstreamBody) return Promise.reject(new Error('there is no upstream response here'))
+    return (this.#upstreamBuffered ??= this.#upstreamBody.read())
+  }
+
+  log(level: ModuleLogLevel, message: string, module: string): void {
+    this.#io.calls.log(level, message, module)
+  }
+
+  fetch(url: string, init: HostFetchInit): Promise<HostFetchResponse> {
+    return this.#io.calls.fetch(url, init)
+  }
+
+  async #run(hook: HookName): Promise<HookOutcome> {
+    const exchange = this.#exchange
+    const outcome = await this.#program.runtime.run(this.#program.id, hook, exchange, this)
     exchange.locals = outcome.locals
     if (outcome.response) exchange.response = { ...outcome.response }
-    io.observe?.(hook, outcome)
+    this.#io.observe?.(hook, outcome)
     return outcome
   }
 
   /** A failure: the errorHandler answers if it ends the response; else the default answer (no detail for 500s). */
-  const fail = async (status: number, message: string): Promise<PipelineAnswer> => {
-    if (hooks.has('errorHandler')) {
+  async #fail(status: number, message: string): Promise<PipelineAnswer> {
+    const exchange = this.#exchange
+    if (this.#program.hooks.has('errorHandler')) {
       exchange.error = { message, status }
-      const handled = await run('errorHandler')
+      const handled = await this.#run('errorHandler')
       if (handled.error) return errorAnswer(500, 'internal error')
       if (exchange.response.ended) return builtAnswer(exchange, 'errorHandler')
     }
     return errorAnswer(status, status >= 500 && status !== 502 && status !== 504 ? 'internal error' : message)
   }
 
-  if (!io.proxied) {
+  async run(): Promise<PipelineAnswer> {
+    const { hooks } = this.#program
+    const exchange = this.#exchange
+    if (!this.#io.proxied) {
+      if (hooks.has('requestModifier')) {
+        const outcome = await this.#run('requestModifier')
+        if (outcome.error) return this.#fail(500, outcome.error.message)
+        applyRequest(exchange, outcome)
+        if (exchange.response.ended) return builtAnswer(exchange, 'requestModifier')
+      }
+      if (!hooks.has('requestHandler')) return errorAnswer(501, 'route has no service and no request handler')
+      const outcome = await this.#run('requestHandler')
+      if (outcome.error) return this.#fail(500, outcome.error.message)
+      return builtAnswer(exchange, 'requestHandler')
+    }
+
+    let target: URL | undefined
+    if (hooks.has('fetchUpstream')) {
+      const outcome = await this.#run('fetchUpstream')
+      if (outcome.error) return this.#fail(500, outcome.error.message)
+      if (exchange.response.ended) return builtAnswer(exchange, 'fetchUpstream')
+      target = upstreamUrl(outcome.result)
+      if (!target) return this.#fail(500, 'fetchUpstream returned an invalid URL')
+    }
     if (hooks.has('requestModifier')) {
-      const outcome = await run('requestModifier')
-      if (outcome.error) return fail(500, outcome.error.message)
+      const outcome = await this.#run('requestModifier')
+      if (outcome.error) return this.#fail(500, outcome.error.message)
       applyRequest(exchange, outcome)
       if (exchange.response.ended) return builtAnswer(exchange, 'requestModifier')
     }
-    if (!hooks.has('requestHandler')) return errorAnswer(501, 'route has no service and no request handler')
-    const outcome = await run('requestHandler')
-    if (outcome.error) return fail(500, outcome.error.message)
-    return builtAnswer(exchange, 'requestHandler')
-  }
 
-  let target: URL | undefined
-  if (hooks.has('fetchUpstream')) {
-    const outcome = await run('fetchUpstream')
-    if (outcome.error) return fail(500, outcome.error.message)
-    if (exchange.response.ended) return builtAnswer(exchange, 'fetchUpstream')
-    target = upstreamUrl(outcome.result)
-    if (!target) return fail(500, 'fetchUpstream returned an invalid URL')
-  }
-  if (hooks.has('requestModifier')) {
-    const outcome = await run('requestModifier')
-    if (outcome.error) return fail(500, outcome.error.message)
-    applyRequest(exchange, outcome)
-    if (exchange.response.ended) return builtAnswer(exchange, 'requestModifier')
-  }
+    // A body a hook read (without rewriting it) is consumed from the client: send what was read.
+    if (exchange.request.body === undefined && this.#requestBody !== undefined) exchange.request.body = await this.#requestBody
+    const sent = await this.#io.send(exchange, target)
+    if (sent.kind === 'aborted') return sent
+    if (sent.kind === 'failed') return this.#fail(sent.status, sent.message)
 
-  // A body a hook read (without rewriting it) is consumed from the client: send what was read.
-  if (exchange.request.body === undefined && requestBody !== undefined) exchange.request.body = await requestBody
-  const sent = await io.send(exchange, target)
-  if (sent.kind === 'aborted') return sent
-  if (sent.kind === 'failed') return fail(sent.status, sent.message)
-
-  const original = sent.body instanceof Uint8Array ? bytesBody(sent.body) : sent.body
-  if (!hooks.has('responseModifier')) return { kind: 'relay', status: sent.statusCode, headers: relayHeaders(exchange, sent.headers), body: undefined }
-  exchange.upstream = { statusCode: sent.statusCode, headers: sent.headers }
-  upstream.body = original
-  const outcome = await run('responseModifier')
-  if (outcome.error) {
+    if (!hooks.has('responseModifier')) return { kind: 'relay', status: sent.statusCode, headers: relayHeaders(exchange, sent.headers), body: undefined }
+    const original = sent.body instanceof Uint8Array ? bytesBody(sent.body) : sent.body
+    exchange.upstream = { statusCode: sent.statusCode, headers: sent.headers }
+    this.#upstreamBody = original
+    const outcome = await this.#run('responseModifier')
+    if (outcome.error) {
+      original.discard()
+      return this.#fail(500, outcome.error.message)
+    }
+    if (exchange.response.ended) {
+      original.discard()
+      return builtAnswer(exchange, 'responseModifier')
+    }
+    const final = outcome.upstream ?? exchange.upstream
+    const body = outcome.upstream?.body ?? (await this.#upstreamBuffered)
+    if (body === undefined) return { kind: 'relay', status: final.statusCode, headers: relayHeaders(exchange, final.headers), body: undefined }
     original.discard()
-    return fail(500, outcome.error.message)
+    return { kind: 'relay', status: final.statusCode, headers: withLength(relayHeaders(exchange, final.headers), body.byteLength), body }
   }
-  if (exchange.response.ended) {
-    original.discard()
-    return builtAnswer(exchange, 'responseModifier')
-  }
-  const final = outcome.upstream ?? exchange.upstream
-  const body = outcome.upstream?.body ?? (await upstream.buffered)
-  if (body === undefined) return { kind: 'relay', status: final.statusCode, headers: relayHeaders(exchange, final.headers), body: undefined }
-  original.discard()
-  return { kind: 'relay', status: final.statusCode, headers: withLength(relayHeaders(exchange, final.headers), body.byteLength), body }
 }
 
 /**
@@ -277,26 +314,11 @@ function withLength(headers: HeaderList, length: number): HeaderList {
   return out
 }
 
-/** What {@link namespaceCalls} serves a namespace's modules from. */
-export interface NamespaceServices {
-  /** The route's namespace. */
-  namespace: string
-  /** The documents API (schemas are checked on every write, by the change path). */
-  documents: DocumentApi
-  /** The node-local `dgate/storage` cache. */
-  cache: ModuleCache
-  /** `dgate/http`'s fetch. */
-  fetch: HostCalls['fetch']
-  /** Module console output. */
-  log: (level: ModuleLogLevel, message: string, module: string) => void
-}
-
 /**
- * The host calls of one exchange that do not depend on the transport: documents and cache of the route's
- * namespace only, fetch and logs. The caller adds `readRequestBody`.
+ * The `dgate/state` and `dgate/storage` calls of a namespace's modules: documents and cache of that namespace only.
+ * They depend on nothing per request, so a caller may build them once per namespace.
  */
-export function namespaceCalls(services: NamespaceServices): Omit<HostCalls, 'readUpstreamBody' | 'readRequestBody'> {
-  const { namespace, documents, cache } = services
+export function namespaceData(namespace: string, documents: DocumentApi, cache: ModuleCache): Pick<HostCalls, 'documents' | 'storage'> {
   return {
     documents: {
       async get(collection, id) {
@@ -315,8 +337,6 @@ export function namespaceCalls(services: NamespaceServices): Omit<HostCalls, 're
       set: async (key, value, ttl) => cache.set(namespace, key, value, ttl),
       delete: async (key) => cache.delete(namespace, key),
     },
-    fetch: services.fetch,
-    log: services.log,
   }
 }
 

@@ -3,13 +3,13 @@ import { compileModule, createProgram } from '../modules/compile.js'
 import type { ModuleCache } from '../modules/host/storage.js'
 import type { ModuleFetch } from '../modules/host/fetch.js'
 import type { DefinedModule } from '../modules/context-types.js'
-import { decodePath, namespaceCalls, runPipeline, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
-import type { Exchange, HeaderList, JsonObject, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
+import { decodePath, namespaceData, runPipeline, type PipelineIo, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
+import type { Exchange, HeaderList, HookName, HookOutcome, HostCalls, HostFetchInit, HostFetchResponse, JsonObject, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
 import type { Module } from '../resources/module.js'
 import type { Route } from '../resources/route.js'
 import type { DocumentApi } from '../state/resource-api.js'
 import type { Snapshot } from '../state/snapshot.js'
-import { Forward, type UpstreamHead, type UpstreamPools, type UpstreamRequest } from './forward.js'
+import { Forward, type ForwardPlan, type UpstreamHead, type UpstreamPools, type UpstreamRequest } from './forward.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { ModuleCall } from './module-call.js'
 import { plainAddress, rewrite } from './proxy.js'
@@ -34,6 +34,8 @@ export interface ModuleStageOptions {
 }
 
 let counter = 0
+/** Request ids: this process's start time, then a counter (unique per process, ordered, cheap). */
+const REQUEST_ID_PREFIX = `${Date.now().toString(36)}-`
 
 // A defineModule object is the program: each registered object gets its own id.
 const nativeIds = new WeakMap<DefinedModule, string>()
@@ -53,9 +55,10 @@ export class ModuleStage {
   #runtime: ModuleRuntime | undefined
   #nativeRuntime: ModuleRuntime | undefined
   /** Programs by route object, valid while the namespace's module map is the one they were built from. */
-  readonly #programs = new WeakMap<Route, { modules: ReadonlyMap<string, Module>; program: Promise<PipelineProgram> }>()
+  readonly #programs = new WeakMap<Route, { modules: ReadonlyMap<string, Module>; program: Promise<PipelineProgram>; ready?: PipelineProgram }>()
   /** The program each route (namespace/name) uses now, so a replaced one can be released. */
   readonly #live = new Map<string, string>()
+  readonly #namespaces = new Map<string, Pick<HostCalls, 'documents' | 'storage'>>()
 
   constructor(options: ModuleStageOptions) {
     this.#options = options
@@ -67,83 +70,44 @@ export class ModuleStage {
 
   /** Serves one request through its route's modules. Never rejects: every failure becomes a response. */
   async run(req: IncomingMessage, res: ServerResponse, call: ModuleCall): Promise<void> {
+    let program: PipelineProgram
     try {
-      await this.#serve(req, res, call)
+      program = this.#ready(call.route, call.namespace) ?? (await this.#program(call.route, call.namespace))
+    } catch (error) {
+      this.#options.log('error', `module "${call.route.modules[0]}" failed to load: ${(error as Error).message}`, { module: call.route.modules[0]!, namespace: call.namespace })
+      return sendError(res, 500, 'module failed to load')
+    }
+    try {
+      const exchange = this.#exchange(req, call)
+      const io = new StageRequest(this.#options, this.#data(call.namespace), req, res, call, exchange)
+      const answer = await runPipeline(program, exchange, io)
+      if (answer.kind === 'aborted') return
+      if (answer.kind === 'respond') return respond(res, answer.status, answer.headers, answer.body)
+      io.answer(answer.status, answer.headers, answer.body)
     } catch (error) {
       this.#options.log('error', `module pipeline failed: ${(error as Error).message}`, { module: call.route.modules[0]!, namespace: call.namespace })
       sendError(res, 500, 'internal error')
     }
   }
 
-  async #serve(req: IncomingMessage, res: ServerResponse, call: ModuleCall): Promise<void> {
-    let program: PipelineProgram
-    try {
-      program = await this.#program(call.route, call.namespace)
-    } catch (error) {
-      this.#options.log('error', `module "${call.route.modules[0]}" failed to load: ${(error as Error).message}`, { module: call.route.modules[0]!, namespace: call.namespace })
-      return sendError(res, 500, 'module failed to load')
-    }
-    const exchange = this.#exchange(req, call)
-    const { namespace } = call
-    const module = call.route.modules[0]!
-    const options = this.#options
-    let forward = call.forward
-    let held: Forward | undefined
-    let head: (UpstreamHead & { kind: 'response' }) | undefined
-    const answer = await runPipeline(program, exchange, {
-      proxied: forward !== undefined,
-      calls: {
-        ...namespaceCalls({
-          namespace,
-          documents: options.documents,
-          cache: options.cache,
-          fetch: (url, init) => options.fetch.fetch(url, init),
-          log: (level, message, name) => options.log(level, message, { module: name, namespace, requestId: exchange.id }),
-        }),
-        readRequestBody: () => collect(req, options.maxBodySize, 'request'),
-      },
-      observe(hook, outcome) {
-        if (outcome.error) options.log('warn', `${hook} failed: ${outcome.error.message}`, { module, namespace, requestId: exchange.id })
-      },
-      send: (ex, target) =>
-        new Promise<SendResult>((resolve) => {
-          if (target) forward = { ...forward!, upstream: target, info: { ...forward!.info, host: call.route.preserveHost ? forward!.info.inboundHost : target.host } }
-          const plan = forward!
-          const request: UpstreamRequest = {
-            method: ex.request.method,
-            target: rewrite(plan.upstream, call.route, call.pattern, call.path, call.restStart, plan.service.disableQueryParams ? '' : ex.request.query),
-            headers: upstreamRequestHeaders(flatten(ex.request.headers), plan.info),
-            body: ex.request.body,
-          }
-          const onHead = (answered: UpstreamHead): void => {
-            if (answered.kind !== 'response') return resolve(answered)
-            head = answered
-            const body = { read: () => held!.read(options.maxBodySize), discard: () => held!.discard() }
-            resolve({ kind: 'response', statusCode: answered.status, headers: pairsOf(answered.headers), body })
-          }
-          try {
-            held = Forward.held(req, res, plan, options.upstreams, request, onHead)
-          } catch {
-            resolve({ kind: 'failed', status: 502, message: 'upstream unavailable' })
-          }
-        }),
-    })
-    if (answer.kind === 'aborted') return
-    if (answer.kind === 'respond') return respond(res, answer.status, answer.headers, answer.body)
-    const list = clientResponseHeaders(flatten(answer.headers), forward!.via, forward!.globalHeaders)
-    // The upstream's reason phrase goes with its status only.
-    const statusText = answer.status === head!.status ? head!.statusText : undefined
-    if (answer.body === undefined) return held!.relay(answer.status, statusText, list)
-    if (statusText) res.writeHead(answer.status, statusText, list)
-    else res.writeHead(answer.status, list)
-    res.end(answer.body)
+  /** The route's program when it is prepared and current (the common case: no promise to wait for). */
+  #ready(route: Route, namespace: string): PipelineProgram | undefined {
+    const cached = this.#programs.get(route)
+    return cached?.ready !== undefined && cached.modules === this.#options.snapshot().namespaces.get(namespace)?.module ? cached.ready : undefined
+  }
+
+  /** The namespace's documents and cache calls, built once per namespace. */
+  #data(namespace: string): Pick<HostCalls, 'documents' | 'storage'> {
+    let data = this.#namespaces.get(namespace)
+    if (!data) this.#namespaces.set(namespace, (data = namespaceData(namespace, this.#options.documents, this.#options.cache)))
+    return data
   }
 
   #exchange(req: IncomingMessage, call: ModuleCall): Exchange {
     const snapshot = this.#options.snapshot()
     const length = req.headers['content-length']
     return {
-      id: `${Date.now().toString(36)}-${(counter++).toString(36)}`,
+      id: REQUEST_ID_PREFIX + (counter++).toString(36),
       request: {
         method: req.method!,
         path: decodePath(call.path),
@@ -190,9 +154,118 @@ export class ModuleStage {
       }
       return { id: built.id, hooks: new Set(hooks), runtime }
     })()
-    program.catch(() => this.#programs.delete(route))
-    this.#programs.set(route, { modules, program })
+    const entryOfCache: { modules: ReadonlyMap<string, Module>; program: Promise<PipelineProgram>; ready?: PipelineProgram } = { modules, program }
+    program.then(
+      (ready) => void (entryOfCache.ready = ready),
+      () => this.#programs.delete(route),
+    )
+    this.#programs.set(route, entryOfCache)
     return program
+  }
+}
+
+/**
+ * One request on a module route, as the pipeline's transport: the host calls of its hooks, the upstream call (a held
+ * {@link Forward}) and the answer from the upstream. One object per request, no closures.
+ */
+class StageRequest implements PipelineIo, Omit<HostCalls, 'readUpstreamBody'> {
+  readonly proxied: boolean
+  readonly documents: HostCalls['documents']
+  readonly storage: HostCalls['storage']
+  readonly #options: ModuleStageOptions
+  readonly #req: IncomingMessage
+  readonly #res: ServerResponse
+  readonly #call: ModuleCall
+  readonly #exchange: Exchange
+  #forward: ForwardPlan | undefined
+  #held: Forward | undefined
+  #head: (UpstreamHead & { kind: 'response' }) | undefined
+  #sent: ((result: SendResult) => void) | undefined
+
+  constructor(options: ModuleStageOptions, data: Pick<HostCalls, 'documents' | 'storage'>, req: IncomingMessage, res: ServerResponse, call: ModuleCall, exchange: Exchange) {
+    this.#options = options
+    this.documents = data.documents
+    this.storage = data.storage
+    this.#req = req
+    this.#res = res
+    this.#call = call
+    this.#exchange = exchange
+    this.#forward = call.forward
+    this.proxied = call.forward !== undefined
+  }
+
+  get calls(): Omit<HostCalls, 'readUpstreamBody'> {
+    return this
+  }
+
+  readRequestBody(): Promise<Uint8Array> {
+    return collect(this.#req, this.#options.maxBodySize, 'request')
+  }
+
+  fetch(url: string, init: HostFetchInit): Promise<HostFetchResponse> {
+    return this.#options.fetch.fetch(url, init)
+  }
+
+  log(level: ModuleLogLevel, message: string, module: string): void {
+    this.#options.log(level, message, { module, namespace: this.#call.namespace, requestId: this.#exchange.id })
+  }
+
+  observe(hook: HookName, outcome: HookOutcome): void {
+    if (outcome.error) this.log('warn', `${hook} failed: ${outcome.error.message}`, this.#call.route.modules[0]!)
+  }
+
+  send(exchange: Exchange, target: URL | undefined): Promise<SendResult> {
+    const call = this.#call
+    let plan = this.#forward!
+    if (target) {
+      plan = { ...plan, upstream: target, info: { ...plan.info, host: call.route.preserveHost ? plan.info.inboundHost : target.host } }
+      this.#forward = plan
+    }
+    const request: UpstreamRequest = {
+      method: exchange.request.method,
+      target: rewrite(plan.upstream, call.route, call.pattern, call.path, call.restStart, plan.service.disableQueryParams ? '' : exchange.request.query),
+      headers: upstreamRequestHeaders(flatten(exchange.request.headers), plan.info),
+      body: exchange.request.body,
+    }
+    return new Promise<SendResult>((resolve) => {
+      this.#sent = resolve
+      try {
+        this.#held = Forward.held(this.#req, this.#res, plan, this.#options.upstreams, request, this.#onHead)
+      } catch {
+        resolve({ kind: 'failed', status: 502, message: 'upstream unavailable' })
+      }
+    })
+  }
+
+  readonly #onHead = (head: UpstreamHead): void => {
+    const sent = this.#sent!
+    this.#sent = undefined
+    if (head.kind !== 'response') return sent(head)
+    this.#head = head
+    sent({ kind: 'response', statusCode: head.status, headers: pairsOf(head.headers), body: this })
+  }
+
+  /** The upstream body, for the pipeline ({@link UpstreamBody}). */
+  read(): Promise<Uint8Array> {
+    return this.#held!.read(this.#options.maxBodySize)
+  }
+
+  discard(): void {
+    this.#held!.discard()
+  }
+
+  /** Answers from the upstream: the body a hook read or rewrote, otherwise the upstream's, streamed. */
+  answer(status: number, headers: HeaderList, body: Uint8Array | undefined): void {
+    const forward = this.#forward!
+    const head = this.#head!
+    const list = clientResponseHeaders(flatten(headers), forward.via, forward.globalHeaders)
+    // The upstream's reason phrase goes with its status only.
+    const statusText = status === head.status ? head.statusText : undefined
+    if (body === undefined) return this.#held!.relay(status, statusText, list)
+    const res = this.#res
+    if (statusText) res.writeHead(status, statusText, list)
+    else res.writeHead(status, list)
+    res.end(body)
   }
 }
 

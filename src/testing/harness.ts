@@ -8,7 +8,7 @@ import { checkModule } from '../modules/check.js'
 import { createProgram, type ModuleSourceInput } from '../modules/compile.js'
 import type { DefinedModule } from '../modules/context-types.js'
 import { ModuleCache } from '../modules/host/storage.js'
-import { applyRequest, builtAnswer, decodePath, namespaceCalls, runPipeline, type PipelineAnswer, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
+import { applyRequest, builtAnswer, decodePath, namespaceData, runPipeline, type PipelineAnswer, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
 import { createNativeRuntime } from '../modules/runtimes/native.js'
 import { createRealmRuntime } from '../modules/runtimes/realm.js'
 import { createWorkerRuntime } from '../modules/runtimes/worker.js'
@@ -543,24 +543,20 @@ class Harness implements ModuleHarness {
     const logs: HarnessLog[] = []
     const fetches: HarnessUpstreamRequest[] = []
     const fake = this.#options.fetch
-    const calls = {
-      ...namespaceCalls({
-        namespace: this.#namespace,
-        documents: this.#store.documents,
-        cache: this.#cache,
-        log: (level, message, module) => {
-          const line = { level, message, module }
-          logs.push(line)
-          this.logs.push(line)
-        },
-        fetch: async (url: string, init: HostFetchInit): Promise<HostFetchResponse> => {
-          const request = upstreamRequestView(init.method, url, init.headers, init.body ?? new Uint8Array())
-          fetches.push(request)
-          if (!fake) throw new Error(`fetch is not available in the module harness (no sockets): pass a fetch option to answer ${init.method} ${url}`)
-          const answered = normalizeResponse(await fake(request))
-          return { status: answered.status, statusText: STATUS_CODES[answered.status] ?? '', url, redirected: false, headers: answered.headers, body: answered.body }
-        },
-      }),
+    const calls: Omit<HostCalls, 'readUpstreamBody'> = {
+      ...namespaceData(this.#namespace, this.#store.documents, this.#cache),
+      log: (level, message, module) => {
+        const line = { level, message, module }
+        logs.push(line)
+        this.logs.push(line)
+      },
+      fetch: async (url: string, init: HostFetchInit): Promise<HostFetchResponse> => {
+        const request = upstreamRequestView(init.method, url, init.headers, init.body ?? new Uint8Array())
+        fetches.push(request)
+        if (!fake) throw new Error(`fetch is not available in the module harness (no sockets): pass a fetch option to answer ${init.method} ${url}`)
+        const answered = normalizeResponse(await fake(request))
+        return { status: answered.status, statusText: STATUS_CODES[answered.status] ?? '', url, redirected: false, headers: answered.headers, body: answered.body }
+      },
       readRequestBody: () => Promise.resolve(body),
     }
     return { calls, logs, fetches }
