@@ -289,7 +289,10 @@ export class Forward {
       this.#onHead = undefined
       onHead({ kind: 'failed', ...failureOf(error) })
       // The client's body was cut off unread: this connection cannot carry another request.
-      if (error.code === BODY_TOO_LARGE) this.#res.once('finish', () => this.#req.destroy())
+      if (error.code === BODY_TOO_LARGE) {
+        this.#res.setHeader('connection', 'close')
+        this.#res.once('finish', () => this.#req.destroy())
+      }
       return
     }
     this.#fail(error)
