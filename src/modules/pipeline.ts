@@ -39,9 +39,12 @@ export type SendResult =
       body: Uint8Array | UpstreamBody
     }
   | {
-      /** The upstream could not be reached (after retries): 502, 504 when it timed out, 413 when the client's body was too large. */
+      /**
+       * The request could not be sent: 502 when the upstream could not be reached (after retries), 504 when it timed
+       * out, 413 when the client's body was too large, 500 when the hooks left it unsendable (e.g. a bad path).
+       */
       kind: 'failed'
-      /** 502, 504 or 413. */
+      /** 502, 504, 413 or 500. */
       status: number
       /** What failed, for the errorHandler and the client (e.g. `upstream timed out`). */
       message: string
@@ -284,6 +287,7 @@ export function applyRequest(exchange: Exchange, outcome: HookOutcome): void {
   if (change.query !== undefined) exchange.request.query = change.query
   if (change.body !== undefined) exchange.request.body = change.body
   if (change.method !== undefined) exchange.request.method = change.method
+  if (change.path !== undefined) exchange.request.path = change.path
 }
 
 /** The URL a `fetchUpstream` returned, or undefined if it is not one we can proxy to. */
@@ -338,6 +342,27 @@ export function namespaceData(namespace: string, documents: DocumentApi, cache: 
       delete: async (key) => cache.delete(namespace, key),
     },
   }
+}
+
+/**
+ * The upstream path for a request path a hook assigned (`ctx.request().path = …`, decoded, as hooks see paths):
+ * DGate's rewrite applied to the new path. With `stripPath`, a `*` pattern loses its literal prefix when the new path
+ * starts with it, and any other pattern leaves nothing (the service path alone); without, the whole path. Returned
+ * percent-encoded for the request line, to be joined to the service URL. Undefined for a path with `.` or `..`
+ * segments, which the upstream could resolve out of the route (the gateway refuses such client paths too).
+ */
+export function assignedPath(path: string, pattern: string | undefined, stripPath: boolean): string | undefined {
+  if (/\/\.{1,2}(?:\/|$)/.test(path)) return undefined
+  let encoded: string
+  try {
+    encoded = encodeURI(path).replaceAll('?', '%3F').replaceAll('#', '%23')
+  } catch {
+    return undefined // a lone surrogate
+  }
+  if (!stripPath) return encoded
+  if (pattern === undefined || !pattern.endsWith('*')) return ''
+  const prefix = pattern.slice(0, -1)
+  return encoded.startsWith(prefix) ? `/${encoded.slice(prefix.length)}` : encoded
 }
 
 /** The request path as hooks see it: percent-decoded, or as received when it is not valid percent-encoding. */

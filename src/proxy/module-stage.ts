@@ -3,7 +3,7 @@ import { compileModule, createProgram } from '../modules/compile.js'
 import type { ModuleCache } from '../modules/host/storage.js'
 import type { ModuleFetch } from '../modules/host/fetch.js'
 import type { DefinedModule } from '../modules/context-types.js'
-import { decodePath, namespaceData, runPipeline, type PipelineIo, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
+import { assignedPath, decodePath, namespaceData, runPipeline, type PipelineIo, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
 import type { Exchange, HeaderList, HookName, HookOutcome, HostCalls, HostFetchInit, HostFetchResponse, JsonObject, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
 import type { Module } from '../resources/module.js'
 import type { Route } from '../resources/route.js'
@@ -12,7 +12,7 @@ import type { Snapshot } from '../state/snapshot.js'
 import { Forward, type ForwardPlan, type UpstreamHead, type UpstreamPools, type UpstreamRequest } from './forward.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { ModuleCall } from './module-call.js'
-import { plainAddress, rewrite } from './proxy.js'
+import { plainAddress, rewrite, upstreamTarget } from './proxy.js'
 import { sendError } from './respond.js'
 
 /** What the module stage needs from the gateway. */
@@ -177,6 +177,8 @@ class StageRequest implements PipelineIo, Omit<HostCalls, 'readUpstreamBody'> {
   readonly #res: ServerResponse
   readonly #call: ModuleCall
   readonly #exchange: Exchange
+  /** The request path as the hooks first saw it: a different one at send time was assigned by a hook. */
+  readonly #path: string
   #forward: ForwardPlan | undefined
   #held: Forward | undefined
   #head: (UpstreamHead & { kind: 'response' }) | undefined
@@ -190,6 +192,7 @@ class StageRequest implements PipelineIo, Omit<HostCalls, 'readUpstreamBody'> {
     this.#res = res
     this.#call = call
     this.#exchange = exchange
+    this.#path = exchange.request.path
     this.#forward = call.forward
     this.proxied = call.forward !== undefined
   }
@@ -221,9 +224,17 @@ class StageRequest implements PipelineIo, Omit<HostCalls, 'readUpstreamBody'> {
       plan = { ...plan, upstream: target, info: { ...plan.info, host: call.route.preserveHost ? plan.info.inboundHost : target.host } }
       this.#forward = plan
     }
+    const query = plan.service.disableQueryParams ? '' : exchange.request.query
+    let path: string
+    if (exchange.request.path === this.#path) path = rewrite(plan.upstream, call.route, call.pattern, call.path, call.restStart, query)
+    else {
+      const assigned = assignedPath(exchange.request.path, call.pattern, call.route.stripPath)
+      if (assigned === undefined) return Promise.resolve({ kind: 'failed', status: 500, message: `a hook set the path ${JSON.stringify(exchange.request.path)}, which has "." or ".." segments` })
+      path = upstreamTarget(plan.upstream, assigned, query)
+    }
     const request: UpstreamRequest = {
       method: exchange.request.method,
-      target: rewrite(plan.upstream, call.route, call.pattern, call.path, call.restStart, plan.service.disableQueryParams ? '' : exchange.request.query),
+      target: path,
       headers: upstreamRequestHeaders(flatten(exchange.request.headers), plan.info),
       body: exchange.request.body,
     }

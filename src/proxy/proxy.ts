@@ -276,9 +276,14 @@ export class DataPlane {
  * catch-all matched; nothing for a pattern without one), then the service URL's query and the client's.
  */
 export function rewrite(upstream: URL, route: Route, pattern: string, path: string, restStart: number, clientQuery: string): string {
-  const base = upstream.pathname.endsWith('/') ? upstream.pathname.slice(0, -1) : upstream.pathname
   let tail = path
   if (route.stripPath) tail = pattern.endsWith('*') ? `/${path.slice(restStart)}` : ''
+  return upstreamTarget(upstream, tail, clientQuery)
+}
+
+/** The service URL's path joined with `tail` (an encoded path, or ''), then the service URL's query and `clientQuery`. */
+export function upstreamTarget(upstream: URL, tail: string, clientQuery: string): string {
+  const base = upstream.pathname.endsWith('/') ? upstream.pathname.slice(0, -1) : upstream.pathname
   let target = base + tail
   if (target === '') target = '/'
   const serviceQuery = upstream.search.length > 1 ? upstream.search.slice(1) : ''

@@ -8,7 +8,7 @@ import { checkModule } from '../modules/check.js'
 import { createProgram, type ModuleSourceInput } from '../modules/compile.js'
 import type { DefinedModule } from '../modules/context-types.js'
 import { ModuleCache } from '../modules/host/storage.js'
-import { applyRequest, builtAnswer, decodePath, namespaceData, runPipeline, type PipelineAnswer, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
+import { applyRequest, assignedPath, builtAnswer, decodePath, namespaceData, runPipeline, type PipelineAnswer, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
 import { createNativeRuntime } from '../modules/runtimes/native.js'
 import { createRealmRuntime } from '../modules/runtimes/realm.js'
 import { createWorkerRuntime } from '../modules/runtimes/worker.js'
@@ -400,6 +400,8 @@ class Harness implements ModuleHarness {
   readonly #route: JsonObject
   readonly #service: JsonObject | null
   readonly #cache = new ModuleCache()
+  /** Each exchange's path as the hooks first saw it: a different one later was assigned by a hook. */
+  readonly #paths = new WeakMap<Exchange, string>()
   #requests = 0
   #closed: Promise<void> | undefined
 
@@ -437,6 +439,7 @@ class Harness implements ModuleHarness {
         if (outcome.error) failures.push({ hook, ...outcome.error })
       },
       send: async (ex, target): Promise<SendResult> => {
+        if (this.#assignedPath(ex) === null) return { kind: 'failed', status: 500, message: `a hook set the path ${JSON.stringify(ex.request.path)}, which has "." or ".." segments` }
         upstreamRequest = this.#upstreamRequest(ex, target, ex.request.body ?? body)
         const answered = await fakeUpstream(upstream, upstreamRequest)
         if (typeof answered === 'string') return answered === 'timeout' ? { kind: 'failed', status: 504, message: 'upstream timed out' } : { kind: 'failed', status: 502, message: 'upstream unavailable' }
@@ -535,6 +538,7 @@ class Harness implements ModuleHarness {
       locals: {},
       response: { headers: [], ended: false },
     }
+    this.#paths.set(exchange, exchange.request.path)
     return { exchange, body: bytes ?? new Uint8Array() }
   }
 
@@ -568,13 +572,20 @@ class Harness implements ModuleHarness {
     const upstream = target ?? new URL(service?.urls?.[0] ?? DEFAULT_SERVICE_URL)
     const base = upstream.pathname.endsWith('/') ? upstream.pathname.slice(0, -1) : upstream.pathname
     const rest = this.#options.params?.['*']
-    let path = (this.#route as { stripPath?: boolean }).stripPath ? (rest === undefined ? '' : `/${rest}`) : exchange.request.path
+    let path = this.#assignedPath(exchange) ?? ((this.#route as { stripPath?: boolean }).stripPath ? (rest === undefined ? '' : `/${rest}`) : exchange.request.path)
     path = base + path || '/'
     const clientQuery = service?.disableQueryParams ? '' : exchange.request.query
     const serviceQuery = upstream.search.slice(1)
     const query = serviceQuery && clientQuery ? `${serviceQuery}&${clientQuery}` : serviceQuery || clientQuery
     const url = `${upstream.protocol}//${upstream.host}${path}${query ? `?${query}` : ''}`
     return upstreamRequestView(exchange.request.method, url, exchange.request.headers, body)
+  }
+
+  /** The upstream path for a path a hook assigned, as the gateway builds it; null if refused, undefined if not assigned. */
+  #assignedPath(exchange: Exchange): string | null | undefined {
+    if (exchange.request.path === this.#paths.get(exchange)) return undefined
+    const route = this.#route as { stripPath?: boolean; paths?: string[] }
+    return assignedPath(exchange.request.path, route.paths?.[0], route.stripPath === true) ?? null
   }
 
   #documents(): Record<string, Record<string, JsonValue>> {

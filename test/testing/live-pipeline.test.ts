@@ -27,6 +27,46 @@ async function route(name: string, payload: string, service?: string): Promise<s
   return `${front.url}/${name}`
 }
 
+describe('a path a requestModifier assigns', () => {
+  const ASSIGN = (path: string) => `export function requestModifier(ctx) { ctx.request().path = ${JSON.stringify(path)} }`
+
+  /** The upstream URL path and query the live gateway sent, and the one the harness reports for the same route. */
+  async function both(name: string, assigned: string, stripPath: boolean): Promise<[string, string]> {
+    await gw.modules.put({ name, payload: ASSIGN(assigned), moduleType: 'javascript' })
+    await gw.routes.put({ name, paths: [`/${name}/*`], methods: ['GET'], service: 'echo', stripPath, modules: [name] })
+    const res = await request(`${front.url}/${name}/old?q=1`)
+    expect(res.statusCode).toBe(200)
+    const live = ((await res.body.json()) as Echo).url
+    const h = await createModuleHarness({ module: ASSIGN(assigned), moduleType: 'javascript', runtime: 'realm', route: { paths: [`/${name}/*`], stripPath }, upstream: { status: 200, body: 'ok' } })
+    try {
+      const result = await h.run({ url: `/${name}/old?q=1` })
+      expect(result.failures).toEqual([])
+      const url = new URL(result.upstreamRequest!.url)
+      return [live, url.pathname + url.search]
+    } finally {
+      await h.close()
+    }
+  }
+
+  it('goes upstream percent-encoded, with the query', async () => {
+    expect(await both('repath', '/v2/ünï/100%?', false)).toEqual(['/v2/%C3%BCn%C3%AF/100%25%3F?q=1', '/v2/%C3%BCn%C3%AF/100%25%3F?q=1'])
+  })
+
+  it('with stripPath loses the route prefix it starts with, as DGate rewrites a changed path', async () => {
+    expect(await both('strip', '/strip/a/b', true)).toEqual(['/a/b?q=1', '/a/b?q=1'])
+    expect(await both('elsewhere', '/other/c', true)).toEqual(['/other/c?q=1', '/other/c?q=1'])
+  })
+
+  it('is refused with "." or ".." segments: 500, and nothing reaches the upstream', async () => {
+    const before = upstream.seen.length
+    await gw.modules.put({ name: 'escape', payload: ASSIGN('/a/../admin'), moduleType: 'javascript' })
+    await gw.routes.put({ name: 'escape', paths: ['/escape'], methods: ['GET'], service: 'echo', modules: ['escape'] })
+    const res = await request(`${front.url}/escape`)
+    expect([res.statusCode, await res.body.json()]).toEqual([500, { error: 'internal error', status: 500 }])
+    expect(upstream.seen.length).toBe(before)
+  })
+})
+
 describe('module pipeline through a live gateway', () => {
   it('a request body a requestModifier only read still reaches the upstream whole', async () => {
     const url = await route('readonly', `export async function requestModifier(ctx) { ctx.set('n', (await ctx.request().readText()).length) }`, 'echo')
