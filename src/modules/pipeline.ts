@@ -121,6 +121,19 @@ export function runPipeline(program: PipelineProgram, exchange: Exchange, io: Pi
   return new PipelineRun(program, exchange, io).run()
 }
 
+/** What the hooks before the upstream call decided: forward (to `target` when fetchUpstream picked one), or answer. */
+export type RequestPhase = { kind: 'forward'; target: URL | undefined } | (PipelineAnswer & { kind: 'respond' })
+
+/**
+ * Runs only the hooks before the upstream call of a route with a service (fetchUpstream, requestModifier, and
+ * errorHandler on their failures), for requests whose upstream exchange is not an HTTP response the hooks could
+ * see: protocol upgrades. `exchange` is updated in place; a `forward` answer means send it as the hooks left it.
+ */
+export function runRequestHooks(program: PipelineProgram, exchange: Exchange, io: Pick<PipelineIo, 'calls' | 'observe'>): Promise<RequestPhase> {
+  const send = (): Promise<SendResult> => Promise.reject(new Error('the request phase does not send'))
+  return new PipelineRun(program, exchange, { calls: io.calls, observe: io.observe?.bind(io), proxied: true, send }).requestPhase()
+}
+
 /**
  * One request through the pipeline. A class rather than closures: it is also the exchange's {@link HostCalls}, so a
  * request costs one object here however many hooks run.
@@ -175,7 +188,7 @@ class PipelineRun implements HostCalls {
   }
 
   /** A failure: the errorHandler answers if it ends the response; else the default answer (no detail for 500s). */
-  async #fail(status: number, message: string): Promise<PipelineAnswer> {
+  async #fail(status: number, message: string): Promise<PipelineAnswer & { kind: 'respond' }> {
     const exchange = this.#exchange
     if (this.#program.hooks.has('errorHandler')) {
       exchange.error = { message, status }
@@ -184,6 +197,27 @@ class PipelineRun implements HostCalls {
       if (exchange.response.ended) return builtAnswer(exchange, 'errorHandler')
     }
     return errorAnswer(status, status >= 500 && status !== 502 && status !== 504 ? 'internal error' : message)
+  }
+
+  /** The hooks before the upstream call of a route with a service: fetchUpstream, then requestModifier. */
+  async requestPhase(): Promise<RequestPhase> {
+    const { hooks } = this.#program
+    const exchange = this.#exchange
+    let target: URL | undefined
+    if (hooks.has('fetchUpstream')) {
+      const outcome = await this.#run('fetchUpstream')
+      if (outcome.error) return this.#fail(500, outcome.error.message)
+      if (exchange.response.ended) return builtAnswer(exchange, 'fetchUpstream')
+      target = upstreamUrl(outcome.result)
+      if (!target) return this.#fail(500, 'fetchUpstream returned an invalid URL')
+    }
+    if (hooks.has('requestModifier')) {
+      const outcome = await this.#run('requestModifier')
+      if (outcome.error) return this.#fail(500, outcome.error.message)
+      applyRequest(exchange, outcome)
+      if (exchange.response.ended) return builtAnswer(exchange, 'requestModifier')
+    }
+    return { kind: 'forward', target }
   }
 
   async run(): Promise<PipelineAnswer> {
@@ -202,20 +236,9 @@ class PipelineRun implements HostCalls {
       return builtAnswer(exchange, 'requestHandler')
     }
 
-    let target: URL | undefined
-    if (hooks.has('fetchUpstream')) {
-      const outcome = await this.#run('fetchUpstream')
-      if (outcome.error) return this.#fail(500, outcome.error.message)
-      if (exchange.response.ended) return builtAnswer(exchange, 'fetchUpstream')
-      target = upstreamUrl(outcome.result)
-      if (!target) return this.#fail(500, 'fetchUpstream returned an invalid URL')
-    }
-    if (hooks.has('requestModifier')) {
-      const outcome = await this.#run('requestModifier')
-      if (outcome.error) return this.#fail(500, outcome.error.message)
-      applyRequest(exchange, outcome)
-      if (exchange.response.ended) return builtAnswer(exchange, 'requestModifier')
-    }
+    const phase = await this.requestPhase()
+    if (phase.kind === 'respond') return phase
+    const { target } = phase
 
     // A body a hook read (without rewriting it) is consumed from the client: send what was read.
     if (exchange.request.body === undefined && this.#requestBody !== undefined) exchange.request.body = await this.#requestBody

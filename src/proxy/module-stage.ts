@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { compileModule, createProgram } from '../modules/compile.js'
 import type { ModuleCache } from '../modules/host/storage.js'
 import type { ModuleFetch } from '../modules/host/fetch.js'
 import type { DefinedModule } from '../modules/context-types.js'
-import { assignedPath, decodePath, namespaceData, runPipeline, type PipelineIo, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
+import { assignedPath, decodePath, errorAnswer, namespaceData, runPipeline, runRequestHooks, type PipelineIo, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
 import type { Exchange, HeaderList, HookName, HookOutcome, HostCalls, HostFetchInit, HostFetchResponse, JsonObject, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
 import type { Module } from '../resources/module.js'
 import type { Route } from '../resources/route.js'
@@ -14,6 +15,7 @@ import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { ModuleCall } from './module-call.js'
 import { plainAddress, rewrite, upstreamTarget } from './proxy.js'
 import { sendError } from './respond.js'
+import { dispatchUpgrade, writeAnswer } from './upgrade.js'
 
 /** What the module stage needs from the gateway. */
 export interface ModuleStageOptions {
@@ -87,6 +89,39 @@ export class ModuleStage {
     } catch (error) {
       this.#options.log('error', `module pipeline failed: ${(error as Error).message}`, { module: call.route.modules[0]!, namespace: call.namespace })
       sendError(res, 500, 'internal error')
+    }
+  }
+
+  /**
+   * An upgrade (WebSocket) on a module route: fetchUpstream and requestModifier run as for any request (an answer
+   * or a failure is written on the socket), then the upgrade goes upstream as they left it. responseModifier does
+   * not run: a 101 has no body to modify. Routes without a service answer 501: there is nothing to upgrade to.
+   */
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, call: ModuleCall, protocol: string): Promise<void> {
+    const module = call.route.modules[0]!
+    if (!call.forward) return refuseUpgrade(socket, 501, 'upgrades need a route with a service')
+    let program: PipelineProgram
+    try {
+      program = this.#ready(call.route, call.namespace) ?? (await this.#program(call.route, call.namespace))
+    } catch (error) {
+      this.#options.log('error', `module "${module}" failed to load: ${(error as Error).message}`, { module, namespace: call.namespace })
+      return refuseUpgrade(socket, 500, 'module failed to load')
+    }
+    try {
+      const exchange = this.#exchange(req, call)
+      const calls = new StageCalls(this.#options, this.#data(call.namespace), req, call, exchange)
+      const phase = await runRequestHooks(program, exchange, calls)
+      if (phase.kind === 'respond') return writeAnswer(socket, phase.status, flatten(phase.headers), phase.body)
+      const upstream = calls.upstreamRequest(exchange, phase.target)
+      if (typeof upstream === 'string') {
+        this.#options.log('warn', upstream, { module, namespace: call.namespace, requestId: exchange.id })
+        return refuseUpgrade(socket, 500, 'internal error')
+      }
+      const own = flatten(exchange.response.headers.filter(([name]) => !/^(?:content-length|transfer-encoding)$/i.test(name)))
+      dispatchUpgrade(this.#options.upstreams, upstream.plan, upstream.request, protocol, socket, head, own)
+    } catch (error) {
+      this.#options.log('error', `module pipeline failed: ${(error as Error).message}`, { module, namespace: call.namespace })
+      refuseUpgrade(socket, 500, 'internal error')
     }
   }
 
@@ -165,36 +200,31 @@ export class ModuleStage {
 }
 
 /**
- * One request on a module route, as the pipeline's transport: the host calls of its hooks, the upstream call (a held
- * {@link Forward}) and the answer from the upstream. One object per request, no closures.
+ * The host side of one request's hooks: their host calls, logging, and the upstream request they leave (the plan,
+ * retargeted by fetchUpstream, and the method, path, query and headers). Upgrades use it as it is; HTTP requests use
+ * {@link StageRequest}.
  */
-class StageRequest implements PipelineIo, Omit<HostCalls, 'readUpstreamBody'> {
-  readonly proxied: boolean
+class StageCalls implements Omit<HostCalls, 'readUpstreamBody'> {
   readonly documents: HostCalls['documents']
   readonly storage: HostCalls['storage']
-  readonly #options: ModuleStageOptions
-  readonly #req: IncomingMessage
-  readonly #res: ServerResponse
-  readonly #call: ModuleCall
+  protected readonly options: ModuleStageOptions
+  protected readonly req: IncomingMessage
+  protected readonly call: ModuleCall
   readonly #exchange: Exchange
   /** The request path as the hooks first saw it: a different one at send time was assigned by a hook. */
   readonly #path: string
-  #forward: ForwardPlan | undefined
-  #held: Forward | undefined
-  #head: (UpstreamHead & { kind: 'response' }) | undefined
-  #sent: ((result: SendResult) => void) | undefined
+  /** How the request goes upstream; fetchUpstream may retarget it. */
+  forward: ForwardPlan | undefined
 
-  constructor(options: ModuleStageOptions, data: Pick<HostCalls, 'documents' | 'storage'>, req: IncomingMessage, res: ServerResponse, call: ModuleCall, exchange: Exchange) {
-    this.#options = options
+  constructor(options: ModuleStageOptions, data: Pick<HostCalls, 'documents' | 'storage'>, req: IncomingMessage, call: ModuleCall, exchange: Exchange) {
+    this.options = options
     this.documents = data.documents
     this.storage = data.storage
-    this.#req = req
-    this.#res = res
-    this.#call = call
+    this.req = req
+    this.call = call
     this.#exchange = exchange
     this.#path = exchange.request.path
-    this.#forward = call.forward
-    this.proxied = call.forward !== undefined
+    this.forward = call.forward
   }
 
   get calls(): Omit<HostCalls, 'readUpstreamBody'> {
@@ -202,34 +232,35 @@ class StageRequest implements PipelineIo, Omit<HostCalls, 'readUpstreamBody'> {
   }
 
   readRequestBody(): Promise<Uint8Array> {
-    return collect(this.#req, this.#options.maxBodySize, 'request')
+    return collect(this.req, this.options.maxBodySize, 'request')
   }
 
   fetch(url: string, init: HostFetchInit): Promise<HostFetchResponse> {
-    return this.#options.fetch.fetch(url, init)
+    return this.options.fetch.fetch(url, init)
   }
 
   log(level: ModuleLogLevel, message: string, module: string): void {
-    this.#options.log(level, message, { module, namespace: this.#call.namespace, requestId: this.#exchange.id })
+    this.options.log(level, message, { module, namespace: this.call.namespace, requestId: this.#exchange.id })
   }
 
   observe(hook: HookName, outcome: HookOutcome): void {
-    if (outcome.error) this.log('warn', `${hook} failed: ${outcome.error.message}`, this.#call.route.modules[0]!)
+    if (outcome.error) this.log('warn', `${hook} failed: ${outcome.error.message}`, this.call.route.modules[0]!)
   }
 
-  send(exchange: Exchange, target: URL | undefined): Promise<SendResult> {
-    const call = this.#call
-    let plan = this.#forward!
+  /** The upstream request as the hooks left it (to `target` if fetchUpstream picked one), or why it cannot be sent. */
+  upstreamRequest(exchange: Exchange, target: URL | undefined): { plan: ForwardPlan; request: UpstreamRequest } | string {
+    const call = this.call
+    let plan = this.forward!
     if (target) {
       plan = { ...plan, upstream: target, info: { ...plan.info, host: call.route.preserveHost ? plan.info.inboundHost : target.host } }
-      this.#forward = plan
+      this.forward = plan
     }
     const query = plan.service.disableQueryParams ? '' : exchange.request.query
     let path: string
     if (exchange.request.path === this.#path) path = rewrite(plan.upstream, call.route, call.pattern, call.path, call.restStart, query)
     else {
       const assigned = assignedPath(exchange.request.path, call.pattern, call.route.stripPath)
-      if (assigned === undefined) return Promise.resolve({ kind: 'failed', status: 500, message: `a hook set the path ${JSON.stringify(exchange.request.path)}, which has "." or ".." segments` })
+      if (assigned === undefined) return `a hook set the path ${JSON.stringify(exchange.request.path)}, which has "." or ".." segments`
       path = upstreamTarget(plan.upstream, assigned, query)
     }
     const request: UpstreamRequest = {
@@ -238,10 +269,34 @@ class StageRequest implements PipelineIo, Omit<HostCalls, 'readUpstreamBody'> {
       headers: upstreamRequestHeaders(flatten(exchange.request.headers), plan.info),
       body: exchange.request.body,
     }
+    return { plan, request }
+  }
+}
+
+/**
+ * One HTTP request on a module route, as the pipeline's transport: the upstream call (a held {@link Forward}) and
+ * the answer from the upstream. One object per request, no closures.
+ */
+class StageRequest extends StageCalls implements PipelineIo {
+  readonly proxied: boolean
+  readonly #res: ServerResponse
+  #held: Forward | undefined
+  #head: (UpstreamHead & { kind: 'response' }) | undefined
+  #sent: ((result: SendResult) => void) | undefined
+
+  constructor(options: ModuleStageOptions, data: Pick<HostCalls, 'documents' | 'storage'>, req: IncomingMessage, res: ServerResponse, call: ModuleCall, exchange: Exchange) {
+    super(options, data, req, call, exchange)
+    this.#res = res
+    this.proxied = call.forward !== undefined
+  }
+
+  send(exchange: Exchange, target: URL | undefined): Promise<SendResult> {
+    const upstream = this.upstreamRequest(exchange, target)
+    if (typeof upstream === 'string') return Promise.resolve({ kind: 'failed', status: 500, message: upstream })
     return new Promise<SendResult>((resolve) => {
       this.#sent = resolve
       try {
-        this.#held = Forward.held(this.#req, this.#res, plan, this.#options.upstreams, request, this.#onHead)
+        this.#held = Forward.held(this.req, this.#res, upstream.plan, this.options.upstreams, upstream.request, this.#onHead)
       } catch {
         resolve({ kind: 'failed', status: 502, message: 'upstream unavailable' })
       }
@@ -258,7 +313,7 @@ class StageRequest implements PipelineIo, Omit<HostCalls, 'readUpstreamBody'> {
 
   /** The upstream body, for the pipeline ({@link UpstreamBody}). */
   read(): Promise<Uint8Array> {
-    return this.#held!.read(this.#options.maxBodySize)
+    return this.#held!.read(this.options.maxBodySize)
   }
 
   discard(): void {
@@ -267,7 +322,7 @@ class StageRequest implements PipelineIo, Omit<HostCalls, 'readUpstreamBody'> {
 
   /** Answers from the upstream: the body a hook read or rewrote, otherwise the upstream's, streamed. */
   answer(status: number, headers: HeaderList, body: Uint8Array | undefined): void {
-    const forward = this.#forward!
+    const forward = this.forward!
     const head = this.#head!
     const list = clientResponseHeaders(flatten(headers), forward.via, forward.globalHeaders)
     // The upstream's reason phrase goes with its status only.
@@ -278,6 +333,12 @@ class StageRequest implements PipelineIo, Omit<HostCalls, 'readUpstreamBody'> {
     else res.writeHead(status, list)
     res.end(body)
   }
+}
+
+/** One of the gateway's JSON error answers on an upgrade's socket. */
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  const answer = errorAnswer(status, message)
+  writeAnswer(socket, answer.status, flatten(answer.headers), answer.body)
 }
 
 async function collect(stream: AsyncIterable<Buffer>, max: number, what: string): Promise<Uint8Array> {

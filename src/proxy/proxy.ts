@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { BlockList, isIP } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Route } from '../resources/route.js'
@@ -12,6 +13,7 @@ import { ModuleCall } from './module-call.js'
 import type { ModuleStage } from './module-stage.js'
 import type { ForwardInfo } from './headers.js'
 import { sendError } from './respond.js'
+import { writeAnswer } from './upgrade.js'
 import { RouteTable } from './route-table.js'
 import { Upstreams, poolKey } from './upstreams.js'
 
@@ -166,6 +168,12 @@ export class DataPlane {
   /** The pool for an upstream URL with a service's connection settings (shared with ordinary requests). */
   pool(url: URL, service: Service): Dispatcher {
     return this.#upstreams.pool(url, service)
+  }
+
+  /** Upgrades on a route with modules: through the module stage, or 501 without one. */
+  upgradeWithModules(req: IncomingMessage, socket: Duplex, head: Buffer, call: ModuleCall, protocol: string): void {
+    if (!this.#modules) return writeAnswer(socket, 501, ['content-length', '0'], undefined)
+    void this.#modules.upgrade(req, socket, head, call, protocol)
   }
 
   /** Runs routes that have modules through `stage`; without one such routes answer 501. */

@@ -1,16 +1,15 @@
-import type { IncomingMessage } from 'node:http'
+import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { clientResponseHeaders, flatHeaders, upstreamRequestHeaders } from './headers.js'
 import { ModuleCall } from './module-call.js'
 import { Refusal, type DataPlane } from './proxy.js'
-
-const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 501: 'Not Implemented', 502: 'Bad Gateway', 504: 'Gateway Timeout' }
+import type { ForwardPlan, UpstreamPools } from './forward.js'
 
 /**
  * Proxies an HTTP/1.1 Upgrade (WebSocket or any other protocol): the request goes upstream like any other; once
  * the upstream answers 101 the two sockets are piped both ways. A non-101 answer is relayed as a plain response.
- * Returns false when no route takes the request, so other `upgrade` listeners can.
+ * On a route with modules, fetchUpstream and requestModifier run first (see `ModuleStage.upgrade`). Returns false when no route takes the request, so other `upgrade` listeners can.
  */
 export function upgradeThrough(plane: DataPlane, req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
   const protocol = req.headers.upgrade
@@ -20,21 +19,39 @@ export function upgradeThrough(plane: DataPlane, req: IncomingMessage, socket: D
     writeStatus(socket, plan.status, plan.headers ?? [], JSON.stringify({ error: plan.message, status: plan.status }))
     return true
   }
-  if (plan instanceof ModuleCall) {
-    // Hooks don't run on upgrades yet; proxying without them would skip what they guard (auth, for one).
-    writeStatus(socket, 501, [], JSON.stringify({ error: 'upgrades on routes with modules are not supported', status: 501 }))
-    return true
-  }
   if (protocol === undefined) {
     writeStatus(socket, 400, [], JSON.stringify({ error: 'missing Upgrade header', status: 400 }))
     return true
   }
+  if (plan instanceof ModuleCall) {
+    plane.upgradeWithModules(req, socket, head, plan, protocol)
+    return true
+  }
+  dispatchUpgrade(plane, plan, { method: req.method!, target: plan.target, headers: upstreamRequestHeaders(req.rawHeaders, plan.info) }, protocol, socket, head)
+  return true
+}
+
+/** The request line and headers an upgrade sends upstream. */
+export interface UpgradeRequest {
+  method: string
+  /** Path and query. */
+  target: string
+  /** Flat `[name, value, …]` list with the forwarding headers (undici adds Connection and Upgrade). */
+  headers: string[]
+}
+
+/**
+ * Sends an upgrade request upstream and answers on the client's socket: a 101 pipes the two sockets both ways;
+ * any other answer is relayed as a plain response. `own` are headers to add to the client's answer (those module
+ * hooks set on `ctx.response()`).
+ */
+export function dispatchUpgrade(pools: UpstreamPools, plan: ForwardPlan, request: UpgradeRequest, protocol: string, socket: Duplex, head: Buffer, own: readonly string[] = []): void {
   let pool: Dispatcher
   try {
-    pool = plane.pool(plan.upstream, plan.service)
+    pool = pools.pool(plan.upstream, plan.service)
   } catch {
     writeStatus(socket, 502, [], JSON.stringify({ error: 'upstream unavailable', status: 502 }))
-    return true
+    return
   }
   let controller: Dispatcher.DispatchController | undefined
   let answered = false
@@ -43,10 +60,10 @@ export function upgradeThrough(plane: DataPlane, req: IncomingMessage, socket: D
   socket.on('error', () => socket.destroy())
   pool.dispatch(
     {
-      path: plan.target,
-      method: req.method!,
+      path: request.target,
+      method: request.method,
       // undici writes Connection and Upgrade itself from `upgrade`; the hop-by-hop rules drop the client's.
-      headers: upstreamRequestHeaders(req.rawHeaders, plan.info),
+      headers: request.headers,
       upgrade: protocol,
       headersTimeout: plan.service.requestTimeout ?? 300_000,
     },
@@ -58,7 +75,7 @@ export function upgradeThrough(plane: DataPlane, req: IncomingMessage, socket: D
         answered = true
         socket.off('close', abort)
         const lines = [`HTTP/1.1 ${statusCode} Switching Protocols`]
-        const list = clientResponseHeaders(flatHeaders(headers), plan.via, plan.globalHeaders, true)
+        const list = [...own, ...clientResponseHeaders(flatHeaders(headers), plan.via, plan.globalHeaders, true)]
         for (let i = 0; i < list.length; i += 2) lines.push(`${list[i]}: ${list[i + 1]}`)
         socket.write(`${lines.join('\r\n')}\r\n\r\n`)
         if (head.length > 0) upstream.write(head)
@@ -74,7 +91,7 @@ export function upgradeThrough(plane: DataPlane, req: IncomingMessage, socket: D
       },
       onResponseStart(_c, statusCode, headers) {
         answered = true
-        const list = clientResponseHeaders(flatHeaders(headers), plan.via, plan.globalHeaders)
+        const list = [...own, ...clientResponseHeaders(flatHeaders(headers), plan.via, plan.globalHeaders)]
         writeHead(socket, statusCode, list)
       },
       onResponseData(_c, chunk) {
@@ -90,7 +107,6 @@ export function upgradeThrough(plane: DataPlane, req: IncomingMessage, socket: D
       },
     },
   )
-  return true
 }
 
 function otherUpgradeListeners(req: IncomingMessage): boolean {
@@ -99,14 +115,19 @@ function otherUpgradeListeners(req: IncomingMessage): boolean {
 }
 
 function writeHead(socket: Duplex, status: number, headers: readonly string[]): void {
-  const lines = [`HTTP/1.1 ${status} ${REASONS[status] ?? ''}`]
+  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`]
   for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`)
   socket.write(`${lines.join('\r\n')}\r\n\r\n`)
 }
 
-/** Our own answer on a raw socket, then close it: an upgrade connection can't be reused. */
+/** Our own JSON answer on a raw socket, then close it: an upgrade connection can't be reused. */
 function writeStatus(socket: Duplex, status: number, headers: readonly string[], body: string): void {
+  writeAnswer(socket, status, [...headers, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body))], body)
+}
+
+/** An answer on a raw socket (`headers` carry its content-length), then close it. */
+export function writeAnswer(socket: Duplex, status: number, headers: readonly string[], body: string | Uint8Array | undefined): void {
   if (!socket.writable) return void socket.destroy()
-  writeHead(socket, status, [...headers, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'connection', 'close'])
+  writeHead(socket, status, [...headers, 'connection', 'close'])
   socket.end(body)
 }
