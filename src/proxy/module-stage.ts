@@ -283,6 +283,8 @@ class StageRequest extends StageCalls implements PipelineIo {
   #held: Forward | undefined
   #head: (UpstreamHead & { kind: 'response' }) | undefined
   #sent: ((result: SendResult) => void) | undefined
+  /** The upstream response's declared length, for the pipeline ({@link UpstreamBody}). */
+  length: number | undefined
 
   constructor(options: ModuleStageOptions, data: Pick<HostCalls, 'documents' | 'storage'>, req: IncomingMessage, res: ServerResponse, call: ModuleCall, exchange: Exchange) {
     super(options, data, req, call, exchange)
@@ -308,6 +310,7 @@ class StageRequest extends StageCalls implements PipelineIo {
     this.#sent = undefined
     if (head.kind !== 'response') return sent(head)
     this.#head = head
+    this.length = declaredLength(head.headers)
     sent({ kind: 'response', statusCode: head.status, headers: pairsOf(head.headers), body: this })
   }
 
@@ -333,6 +336,18 @@ class StageRequest extends StageCalls implements PipelineIo {
     else res.writeHead(status, list)
     res.end(body)
   }
+}
+
+/** The `content-length` of a flat header list, when it has one valid value. */
+function declaredLength(headers: readonly string[]): number | undefined {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      const value = Number(headers[i + 1])
+      return Number.isSafeInteger(value) && value >= 0 ? value : undefined
+    }
+  }
+  return undefined
 }
 
 /** One of the gateway's JSON error answers on an upgrade's socket. */
