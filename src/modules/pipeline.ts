@@ -55,6 +55,10 @@ export type SendResult =
       /** The client went away while the upstream call was pending: nothing is answered. */
       kind: 'aborted'
     }
+  | {
+      /** The transport answered the client with the upstream response itself, as `send` allowed it to. */
+      kind: 'relayed'
+    }
 
 /** What the pipeline needs from the transport it runs over. */
 export interface PipelineIo {
@@ -68,8 +72,11 @@ export interface PipelineIo {
   /**
    * Sends the request upstream as the hooks left it in `exchange.request` (the body is there when a hook read or
    * rewrote it; otherwise it is still the client's). `target` is the URL `fetchUpstream` returned, if it ran.
+   * With `relay` (no responseModifier will run, so the answer is the upstream's response as it is), the transport
+   * may answer the client itself, straight from the upstream, with `relay`'s headers before the upstream's, and
+   * resolve `relayed`; it may also resolve `response` as without.
    */
-  send(exchange: Exchange, target: URL | undefined): Promise<SendResult>
+  send(exchange: Exchange, target: URL | undefined, relay?: HeaderList): Promise<SendResult>
   /** Called after every hook call, failed or not (the gateway logs failures; the harness records the calls). */
   observe?(hook: HookName, outcome: HookOutcome): void
 }
@@ -109,6 +116,10 @@ export type PipelineAnswer =
   | {
       /** The client went away. */
       kind: 'aborted'
+    }
+  | {
+      /** The transport has already answered with the upstream response. */
+      kind: 'relayed'
     }
 
 /** Upstream bodies up to this declared length are read before responseModifier runs and passed with the exchange. */
@@ -247,8 +258,8 @@ class PipelineRun implements HostCalls {
 
     // A body a hook read (without rewriting it) is consumed from the client: send what was read.
     if (exchange.request.body === undefined && this.#requestBody !== undefined) exchange.request.body = await this.#requestBody
-    const sent = await this.#io.send(exchange, target)
-    if (sent.kind === 'aborted') return sent
+    const sent = await this.#io.send(exchange, target, hooks.has('responseModifier') ? undefined : ownHeaders(exchange))
+    if (sent.kind === 'aborted' || sent.kind === 'relayed') return sent
     if (sent.kind === 'failed') return this.#fail(sent.status, sent.message)
 
     if (!hooks.has('responseModifier')) return { kind: 'relay', status: sent.statusCode, headers: relayHeaders(exchange, sent.headers), body: undefined }
@@ -312,8 +323,14 @@ export function builtAnswer(exchange: Exchange, by: HookName): PipelineAnswer & 
  * (as DGate's proxy adds the upstream's to the client's header map, so a name set in both is sent with both values).
  */
 function relayHeaders(exchange: Exchange, upstream: HeaderList): HeaderList {
+  const own = ownHeaders(exchange)
+  return own.length === 0 ? upstream : [...own, ...upstream]
+}
+
+/** The headers hooks set on `ctx.response()` without answering, for a relayed response (lengths are the upstream's). */
+function ownHeaders(exchange: Exchange): HeaderList {
   const own = exchange.response.headers
-  return own.length === 0 ? upstream : [...own.filter(([name]) => !isLengthHeader(name)), ...upstream]
+  return own.length === 0 ? own : own.filter(([name]) => !isLengthHeader(name))
 }
 
 /** Applies a hook's request changes to the exchange, for the next hook and the upstream call. */

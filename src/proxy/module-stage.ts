@@ -83,7 +83,7 @@ export class ModuleStage {
       const exchange = this.#exchange(req, call)
       const io = new StageRequest(this.#options, this.#data(call.namespace), req, res, call, exchange)
       const answer = await runPipeline(program, exchange, io)
-      if (answer.kind === 'aborted') return
+      if (answer.kind === 'aborted' || answer.kind === 'relayed') return
       if (answer.kind === 'respond') return respond(res, answer.status, answer.headers, answer.body)
       io.answer(answer.status, answer.headers, answer.body)
     } catch (error) {
@@ -283,6 +283,8 @@ class StageRequest extends StageCalls implements PipelineIo {
   #held: Forward | undefined
   #head: (UpstreamHead & { kind: 'response' }) | undefined
   #sent: ((result: SendResult) => void) | undefined
+  /** Set when the pipeline lets the upstream response go straight to the client: the hooks' headers to add. */
+  #relay: HeaderList | undefined
   /** The upstream response's declared length, for the pipeline ({@link UpstreamBody}). */
   length: number | undefined
 
@@ -292,9 +294,10 @@ class StageRequest extends StageCalls implements PipelineIo {
     this.proxied = call.forward !== undefined
   }
 
-  send(exchange: Exchange, target: URL | undefined): Promise<SendResult> {
+  send(exchange: Exchange, target: URL | undefined, relay?: HeaderList): Promise<SendResult> {
     const upstream = this.upstreamRequest(exchange, target)
     if (typeof upstream === 'string') return Promise.resolve({ kind: 'failed', status: 500, message: upstream })
+    this.#relay = relay
     return new Promise<SendResult>((resolve) => {
       this.#sent = resolve
       try {
@@ -309,6 +312,14 @@ class StageRequest extends StageCalls implements PipelineIo {
     const sent = this.#sent!
     this.#sent = undefined
     if (head.kind !== 'response') return sent(head)
+    const relay = this.#relay
+    if (relay !== undefined) {
+      // The answer is the upstream's response: relay it now, as a plain route would, instead of after the pipeline.
+      const forward = this.forward!
+      const list = clientResponseHeaders(relay.length === 0 ? head.headers : [...flatten(relay), ...head.headers], forward.via, forward.globalHeaders)
+      this.#held!.relay(head.status, head.statusText, list)
+      return sent({ kind: 'relayed' })
+    }
     this.#head = head
     this.length = declaredLength(head.headers)
     sent({ kind: 'response', statusCode: head.status, headers: pairsOf(head.headers), body: this })

@@ -621,6 +621,7 @@ function normalizeResponse(response: HarnessUpstreamResponse): { status: number;
 
 function responseOf(answer: PipelineAnswer, upstreamBody: Uint8Array | undefined): HarnessResponse {
   if (answer.kind === 'aborted') throw new Error('the harness has no client that could go away')
+  if (answer.kind === 'relayed') throw new Error('the harness transport never relays by itself')
   if (answer.kind === 'respond') return response(answer.status, answer.headers, answer.body ?? new Uint8Array(), answer.by)
   return response(answer.status, answer.headers, answer.body ?? upstreamBody ?? new Uint8Array(), 'upstream')
 }
