@@ -328,7 +328,7 @@ function relayHeaders(exchange: Exchange, upstream: HeaderList): HeaderList {
 }
 
 /** The headers hooks set on `ctx.response()` without answering, for a relayed response (lengths are the upstream's). */
-function ownHeaders(exchange: Exchange): HeaderList {
+export function ownHeaders(exchange: Exchange): HeaderList {
   const own = exchange.response.headers
   return own.length === 0 ? own : own.filter(([name]) => !isLengthHeader(name))
 }

@@ -4,7 +4,7 @@ import { compileModule, createProgram } from '../modules/compile.js'
 import type { ModuleCache } from '../modules/host/storage.js'
 import type { ModuleFetch } from '../modules/host/fetch.js'
 import type { DefinedModule } from '../modules/context-types.js'
-import { assignedPath, decodePath, errorAnswer, namespaceData, runPipeline, runRequestHooks, type PipelineIo, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
+import { assignedPath, decodePath, errorAnswer, namespaceData, ownHeaders, runPipeline, runRequestHooks, type PipelineIo, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
 import type { Exchange, HeaderList, HookName, HookOutcome, HostCalls, HostFetchInit, HostFetchResponse, JsonObject, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
 import type { Module } from '../resources/module.js'
 import type { Route } from '../resources/route.js'
@@ -72,13 +72,8 @@ export class ModuleStage {
 
   /** Serves one request through its route's modules. Never rejects: every failure becomes a response. */
   async run(req: IncomingMessage, res: ServerResponse, call: ModuleCall): Promise<void> {
-    let program: PipelineProgram
-    try {
-      program = this.#ready(call.route, call.namespace) ?? (await this.#program(call.route, call.namespace))
-    } catch (error) {
-      this.#options.log('error', `module "${call.route.modules[0]}" failed to load: ${(error as Error).message}`, { module: call.route.modules[0]!, namespace: call.namespace })
-      return sendError(res, 500, 'module failed to load')
-    }
+    const program = this.#ready(call.route, call.namespace) ?? (await this.#load(call))
+    if (!program) return sendError(res, 500, 'module failed to load')
     try {
       const exchange = this.#exchange(req, call)
       const io = new StageRequest(this.#options, this.#data(call.namespace), req, res, call, exchange)
@@ -87,7 +82,7 @@ export class ModuleStage {
       if (answer.kind === 'respond') return respond(res, answer.status, answer.headers, answer.body)
       io.answer(answer.status, answer.headers, answer.body)
     } catch (error) {
-      this.#options.log('error', `module pipeline failed: ${(error as Error).message}`, { module: call.route.modules[0]!, namespace: call.namespace })
+      this.#failed(call, error)
       sendError(res, 500, 'internal error')
     }
   }
@@ -98,15 +93,9 @@ export class ModuleStage {
    * not run: a 101 has no body to modify. Routes without a service answer 501: there is nothing to upgrade to.
    */
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, call: ModuleCall, protocol: string): Promise<void> {
-    const module = call.route.modules[0]!
     if (!call.forward) return refuseUpgrade(socket, 501, 'upgrades need a route with a service')
-    let program: PipelineProgram
-    try {
-      program = this.#ready(call.route, call.namespace) ?? (await this.#program(call.route, call.namespace))
-    } catch (error) {
-      this.#options.log('error', `module "${module}" failed to load: ${(error as Error).message}`, { module, namespace: call.namespace })
-      return refuseUpgrade(socket, 500, 'module failed to load')
-    }
+    const program = this.#ready(call.route, call.namespace) ?? (await this.#load(call))
+    if (!program) return refuseUpgrade(socket, 500, 'module failed to load')
     try {
       const exchange = this.#exchange(req, call)
       const calls = new StageCalls(this.#options, this.#data(call.namespace), req, call, exchange)
@@ -114,15 +103,30 @@ export class ModuleStage {
       if (phase.kind === 'respond') return writeAnswer(socket, phase.status, flatten(phase.headers), phase.body)
       const upstream = calls.upstreamRequest(exchange, phase.target)
       if (typeof upstream === 'string') {
-        this.#options.log('warn', upstream, { module, namespace: call.namespace, requestId: exchange.id })
+        calls.log('warn', upstream, call.route.modules[0]!)
         return refuseUpgrade(socket, 500, 'internal error')
       }
-      const own = flatten(exchange.response.headers.filter(([name]) => !/^(?:content-length|transfer-encoding)$/i.test(name)))
-      dispatchUpgrade(this.#options.upstreams, upstream.plan, upstream.request, protocol, socket, head, own)
+      dispatchUpgrade(this.#options.upstreams, upstream.plan, upstream.request, protocol, socket, head, flatten(ownHeaders(exchange)))
     } catch (error) {
-      this.#options.log('error', `module pipeline failed: ${(error as Error).message}`, { module, namespace: call.namespace })
+      this.#failed(call, error)
       refuseUpgrade(socket, 500, 'internal error')
     }
+  }
+
+  /** The route's program, prepared; undefined (logged) when it does not load. */
+  async #load(call: ModuleCall): Promise<PipelineProgram | undefined> {
+    try {
+      return await this.#program(call.route, call.namespace)
+    } catch (error) {
+      const module = call.route.modules[0]!
+      this.#options.log('error', `module "${module}" failed to load: ${(error as Error).message}`, { module, namespace: call.namespace })
+      return undefined
+    }
+  }
+
+  /** Logs a failure of the stage itself (not of a hook: those become errorHandler calls and answers). */
+  #failed(call: ModuleCall, error: unknown): void {
+    this.#options.log('error', `module pipeline failed: ${(error as Error).message}`, { module: call.route.modules[0]!, namespace: call.namespace })
   }
 
   /** The route's program when it is prepared and current (the common case: no promise to wait for). */
