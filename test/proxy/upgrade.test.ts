@@ -21,7 +21,7 @@ beforeEach(async () => {
     })
   })
   upstream = await listen(() => {}, server)
-  gw = await createGateway()
+  gw = await createGateway({ logger: { debug() {}, info() {}, warn() {}, error() {} } })
   await gw.services.put({ name: 'ws', urls: [upstream.url.replace('http:', 'ws:')] })
   await gw.routes.put({ name: 'ws', paths: ['/socket/*'], methods: ['GET'], service: 'ws', stripPath: true })
   front = await gw.listen({ host: '127.0.0.1' })
