@@ -65,6 +65,15 @@ function ModuleSource(): ModuleSourceConstructor {
   return (moduleSourceClass ??= (createRequire(import.meta.url)('@endo/module-source') as { ModuleSource: ModuleSourceConstructor }).ModuleSource)
 }
 
+/**
+ * Loads the compiler with `import()` ahead of a compile. Needed where `require` cannot load an ES module: Node 20's
+ * own `require` can (20.19+), but the one test runners like jest give sandboxed code cannot, so
+ * `createModuleHarness` calls this first.
+ */
+export async function loadCompiler(): Promise<void> {
+  moduleSourceClass ??= ((await import('@endo/module-source')) as unknown as { ModuleSource: ModuleSourceConstructor }).ModuleSource
+}
+
 const CACHE_LIMIT = 512
 const cache = new Map<string, Parsed>()
 

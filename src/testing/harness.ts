@@ -5,7 +5,7 @@ import type { Document, DocumentSpec, JsonValue } from '../resources/document.js
 import { KINDS } from '../resources/kinds.js'
 import type { ServiceSpec } from '../resources/service.js'
 import { checkModule } from '../modules/check.js'
-import { createProgram, type ModuleSourceInput } from '../modules/compile.js'
+import { createProgram, loadCompiler, type ModuleSourceInput } from '../modules/compile.js'
 import type { DefinedModule } from '../modules/context-types.js'
 import { ModuleCache } from '../modules/host/storage.js'
 import { applyRequest, assignedPath, builtAnswer, decodePath, namespaceData, runPipeline, type PipelineAnswer, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
@@ -351,6 +351,7 @@ export async function createModuleHarness(options: ModuleHarnessOptions): Promis
   if (!native && kind === 'native') throw new TypeError('createModuleHarness: the native runtime runs defineModule() modules; use "realm" or "worker" for source text')
   const namespace = options.namespace ?? 'default'
   const entry = options.name ?? 'main'
+  if (!native) await loadCompiler()
   const program = buildProgram(options, namespace, entry)
   const proxied = options.upstream !== undefined || options.service !== undefined
   const service = proxied ? KINDS.service.parse({ name: 'upstream', urls: [DEFAULT_SERVICE_URL], ...options.service, namespace }, { defaultNamespace: namespace }) : null
