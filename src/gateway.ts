@@ -7,6 +7,7 @@ import { standalone } from './cluster/standalone.js'
 import { DGateError } from './errors.js'
 import { fetchThrough } from './proxy/fetch.js'
 import { checkModule } from './modules/check.js'
+import { loadCompiler } from './modules/compile.js'
 import { ModuleFetch } from './modules/host/fetch.js'
 import { ModuleCache } from './modules/host/storage.js'
 import type { DefinedModule } from './modules/context-types.js'
@@ -167,6 +168,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   try {
     await cluster.start(state)
     if (options.resources) {
+      if (options.resources.modules?.length) await loadCompiler()
       for (const change of seedChanges(options.resources, state.current, defaultNamespace, new Date().toISOString())) {
         await cluster.propose(change)
       }
@@ -209,18 +211,26 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   const listeners = new Set<Listener>()
   const gatewayHandler = (req: IncomingMessage, res: ServerResponse) => proxy.handle(req, res)
   const gatewayUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void upgradeThrough(proxy, req, socket, head)
+  // Written modules are compiled synchronously when applied; the compiler is loaded with import() before a write,
+  // for hosts whose require cannot load ES modules (jest's module sandbox on Node 20).
+  const moduleApi = resourceApi('module', ctx)
   const gateway: Omit<Gateway, 'admin'> = {
     namespaces: namespaceApi(ctx),
     domains: resourceApi('domain', ctx),
     services: resourceApi('service', ctx),
     routes: resourceApi('route', ctx),
     modules: {
-      ...resourceApi('module', ctx),
+      ...moduleApi,
+      async put(input, putOptions) {
+        await loadCompiler()
+        return moduleApi.put(input, putOptions)
+      },
       async register(name, definition, registerOptions = {}) {
         if (definition?.kind !== 'dgate.module') throw new TypeError('modules.register: definition must come from defineModule()')
         const namespace = registerOptions.namespace ?? defaultNamespace ?? ''
         natives.set(`${namespace}/${name}`, definition)
-        return resourceApi('module', ctx).put({ name, namespace, moduleType: 'javascript', tags: ['native'], payload: nativeStub(name) })
+        await loadCompiler()
+        return moduleApi.put({ name, namespace, moduleType: 'javascript', tags: ['native'], payload: nativeStub(name) })
       },
     },
     collections: resourceApi('collection', ctx),

@@ -22,7 +22,7 @@ describe('dgate/testing outside vitest', () => {
     renameSync(bundle, file)
     const jest = createRequire(import.meta.url).resolve('jest/bin/jest')
     const run = spawnSync(process.execPath, ['--experimental-vm-modules', jest, '--rootDir', dirname(file), '--config', '{}', '--ci', '--colors=false'], { encoding: 'utf8', timeout: 60_000 })
-    expect(run.stderr).toMatch(/^Tests: +2 passed, 2 total$/m)
+    expect(run.stderr).toMatch(/^Tests: +3 passed, 3 total$/m)
     expect(run.status).toBe(0)
   })
 })
