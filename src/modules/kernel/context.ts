@@ -153,9 +153,66 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     return out === undefined ? 'null' : out
   }
 
-  class Request {
+  /** Where a message's body lives in the call: the request's, or the upstream response's. */
+  interface BodySide {
+    headers(call: CallState): ReturnType<MapTools['headers']>
+    bytes(call: CallState): Promise<Uint8Array>
+    /** Stores a rewritten body. */
+    store(call: CallState, bytes: Uint8Array): void
+  }
+  const REQUEST_BODY: BodySide = {
+    headers: requestHeaders,
+    bytes: requestBytes,
+    store(call, bytes) {
+      call.reqBody = bytes
+      call.reqBodyWritten = true
+    },
+  }
+  const UPSTREAM_BODY: BodySide = {
+    headers: upstreamHeaders,
+    bytes: upstreamBytes,
+    store(call, bytes) {
+      call.upBody = bytes
+      call.upWritten = true
+      call.upTouched = true
+    },
+  }
+
+  /** The body methods of the request and the upstream response: reads keep the body, rewrites keep its length right. */
+  class Body {
+    #call: CallState
+    #side: BodySide
+    constructor(call: CallState, side: BodySide) {
+      this.#call = call
+      this.#side = side
+    }
+    async readBody(): Promise<ArrayBuffer> {
+      return text.toArrayBuffer(await this.#side.bytes(this.#call))
+    }
+    async readText(): Promise<string> {
+      return text.decode(await this.#side.bytes(this.#call))
+    }
+    async readJson(): Promise<unknown> {
+      return JSON.parse(text.decode(await this.#side.bytes(this.#call)))
+    }
+    writeBody(data: unknown): void {
+      const c = this.#call
+      live(c)
+      const bytes = text.toBytes(data, 'writeBody')
+      this.#side.store(c, bytes)
+      setLength(this.#side.headers(c), bytes.byteLength)
+    }
+    writeJson(data: unknown): void {
+      const body = jsonText(data)
+      ;(this.#side.headers(this.#call) as { set(n: string, v: string): void }).set('content-type', 'application/json')
+      this.writeBody(body)
+    }
+  }
+
+  class Request extends Body {
     #call: CallState
     constructor(call: CallState) {
+      super(call, REQUEST_BODY)
       this.#call = call
     }
     get method(): string {
@@ -194,27 +251,6 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     }
     get query(): unknown {
       return (this.#call.reqQuery ??= maps.query(web.parseQuery(this.#call.ex.request.query)))
-    }
-    async readBody(): Promise<ArrayBuffer> {
-      return text.toArrayBuffer(await requestBytes(this.#call))
-    }
-    async readText(): Promise<string> {
-      return text.decode(await requestBytes(this.#call))
-    }
-    async readJson(): Promise<unknown> {
-      return JSON.parse(text.decode(await requestBytes(this.#call)))
-    }
-    writeBody(data: unknown): void {
-      const c = this.#call
-      live(c)
-      c.reqBody = text.toBytes(data, 'writeBody')
-      c.reqBodyWritten = true
-      setLength(requestHeaders(c), c.reqBody.byteLength)
-    }
-    writeJson(data: unknown): void {
-      const body = jsonText(data)
-      ;(requestHeaders(this.#call) as { set(n: string, v: string): void }).set('content-type', 'application/json')
-      this.writeBody(body)
     }
   }
 
@@ -352,9 +388,10 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     }
   }
 
-  class Upstream {
+  class Upstream extends Body {
     #call: CallState
     constructor(call: CallState) {
+      super(call, UPSTREAM_BODY)
       this.#call = call
     }
     get statusCode(): number {
@@ -372,28 +409,6 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     }
     get headers(): unknown {
       return upstreamHeaders(this.#call)
-    }
-    async readBody(): Promise<ArrayBuffer> {
-      return text.toArrayBuffer(await upstreamBytes(this.#call))
-    }
-    async readText(): Promise<string> {
-      return text.decode(await upstreamBytes(this.#call))
-    }
-    async readJson(): Promise<unknown> {
-      return JSON.parse(text.decode(await upstreamBytes(this.#call)))
-    }
-    writeBody(data: unknown): void {
-      const c = this.#call
-      live(c)
-      c.upBody = text.toBytes(data, 'writeBody')
-      c.upWritten = true
-      c.upTouched = true
-      setLength(upstreamHeaders(c), c.upBody.byteLength)
-    }
-    writeJson(data: unknown): void {
-      const body = jsonText(data)
-      ;(upstreamHeaders(this.#call) as { set(n: string, v: string): void }).set('content-type', 'application/json')
-      this.writeBody(body)
     }
     status(code: number): this {
       this.statusCode = code
@@ -551,6 +566,6 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     ctxOf: (call) => (call.ctx ??= new Context(call, call.owned)),
     errorOf,
     outcomeOf,
-    classes: [Request, Response, Upstream, Context],
+    classes: [Body, Request, Response, Upstream, Context],
   }
 }
