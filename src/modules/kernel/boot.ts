@@ -316,18 +316,8 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
     return register(programId, entry, hooks as Record<string, unknown>, { id: programId, entry, hooks: {}, live: new Set() })
   }
 
-  function run(
-    callId: number,
-    programId: string,
-    hook: string,
-    exchange: string | object,
-    route: unknown,
-    service: unknown,
-    namespace: unknown,
-    requestBody?: Uint8Array,
-    responseBody?: Uint8Array,
-    upstreamBody?: Uint8Array,
-  ): void {
+  // Typed by the Kernel interface, which documents the arguments.
+  const run: Kernel['run'] = (callId, programId, hook, exchange, route, service, namespace, requestBody, responseBody, upstreamBody) => {
     const program = programs.get(programId)
     const fn = program ? program.hooks[hook] : undefined
     if (!program || typeof fn !== 'function') {
