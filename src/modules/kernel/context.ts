@@ -500,15 +500,7 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     }
   }
 
-  function begin(
-    id: number,
-    hook: string,
-    ex: ExchangeData,
-    owned: boolean,
-    snapshots: CallState['snapshots'],
-    rpc: CallState['rpc'],
-    bodies: [Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined],
-  ): CallState {
+  const begin: ContextTools['begin'] = (id, hook, ex, owned, snapshots, rpc, bodies) => {
     const [reqBody, resBody, upBody] = bodies
     return {
       id, hook, ex, owned, snapshots, rpc, done: false, locals: undefined, localsTouched: false,
