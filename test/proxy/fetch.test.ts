@@ -1,18 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createGateway, type Gateway } from '../../src/index.js'
-import { echoUpstream, listen, type Echo, type Running } from '../helpers/servers.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import type { Gateway } from '../../src/index.js'
+import { listen, type Echo } from '../helpers/servers.js'
+import { echoGateway } from './fixture.js'
 
 let gw: Gateway
-let upstream: Running & { seen: Echo[] }
 beforeEach(async () => {
-  upstream = await echoUpstream()
-  gw = await createGateway()
-  await gw.services.put({ name: 'echo', urls: [upstream.url] })
-  await gw.routes.put({ name: 'echo', paths: ['/echo/*'], methods: ['GET', 'POST', 'HEAD'], service: 'echo' })
-})
-afterEach(async () => {
-  await gw.close()
-  await upstream.close()
+  ;({ gw } = await echoGateway({ paths: ['/echo/*'], methods: ['GET', 'POST', 'HEAD'] }))
 })
 
 describe('gw.fetch', () => {

@@ -27,6 +27,16 @@ export async function startGateway(options: GatewayOptions = {}): Promise<{ gw: 
   return { gw, url: front.url, port: front.port }
 }
 
+/** A gateway (not listening) with one route to an echo upstream, service `echo`; both are closed after the test. */
+export async function echoGateway(route: { paths: string[]; methods: string[] }): Promise<{ gw: Gateway; upstream: Running & { seen: Echo[] } }> {
+  const upstream = await echo()
+  const gw = await createGateway()
+  gateways.push(gw)
+  await gw.services.put({ name: 'echo', urls: [upstream.url] })
+  await gw.routes.put({ name: 'echo', service: 'echo', ...route })
+  return { gw, upstream }
+}
+
 /** An upstream HTTP server running `handler`. */
 export async function serve(handler: RequestListener): Promise<Running> {
   const running = await listen(handler)

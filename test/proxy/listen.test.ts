@@ -3,23 +3,17 @@ import { connect as h2connect } from 'node:http2'
 import { connect as netConnect } from 'node:net'
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls'
 import express from 'express'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { Agent, request } from 'undici'
-import { createGateway, type Gateway } from '../../src/index.js'
-import { echoUpstream, listen, type Echo, type Running } from '../helpers/servers.js'
+import type { Gateway } from '../../src/index.js'
+import { listen, type Echo, type Running } from '../helpers/servers.js'
 import { selfSignedPair } from '../helpers/tls.js'
+import { echoGateway } from './fixture.js'
 
 let gw: Gateway
-let upstream: Running & { seen: Echo[] }
+let upstream: Running
 beforeEach(async () => {
-  upstream = await echoUpstream()
-  gw = await createGateway()
-  await gw.services.put({ name: 'echo', urls: [upstream.url] })
-  await gw.routes.put({ name: 'echo', paths: ['/*'], methods: ['*'], service: 'echo' })
-})
-afterEach(async () => {
-  await gw.close()
-  await upstream.close()
+  ;({ gw, upstream } = await echoGateway({ paths: ['/*'], methods: ['*'] }))
 })
 
 /** The certificate subject CN the listener presents for `servername`. */
