@@ -402,21 +402,23 @@ export function namespaceData(namespace: string, documents: DocumentApi, cache: 
  * The upstream path for a request path a hook assigned (`ctx.request().path = …`, decoded, as hooks see paths):
  * DGate's rewrite applied to the new path. With `stripPath`, a `*` pattern loses its literal prefix when the new path
  * starts with it, and any other pattern leaves nothing (the service path alone); without, the whole path. Returned
- * percent-encoded for the request line, to be joined to the service URL. Undefined for a path with `.` or `..`
- * segments, which the upstream could resolve out of the route (the gateway refuses such client paths too).
+ * percent-encoded for the request line, to be joined to the service URL; or, as `refused`, why it is not sent: `.`
+ * or `..` segments (the upstream could resolve them out of the route; client paths with them are refused too), or
+ * text that cannot be percent-encoded.
  */
-export function assignedPath(path: string, pattern: string | undefined, stripPath: boolean): string | undefined {
-  if (/\/\.{1,2}(?:\/|$)/.test(path)) return undefined
+export function assignedPath(path: string, pattern: string | undefined, stripPath: boolean): { path: string } | { refused: string } {
+  const shown = JSON.stringify(path)
+  if (/\/\.{1,2}(?:\/|$)/.test(path)) return { refused: `a hook set the path ${shown}, which has "." or ".." segments` }
   let encoded: string
   try {
     encoded = encodeURI(path).replaceAll('?', '%3F').replaceAll('#', '%23')
   } catch {
-    return undefined // a lone surrogate
+    return { refused: `a hook set the path ${shown}, which is not valid Unicode (a lone surrogate)` }
   }
-  if (!stripPath) return encoded
-  if (pattern === undefined || !pattern.endsWith('*')) return ''
+  if (!stripPath) return { path: encoded }
+  if (pattern === undefined || !pattern.endsWith('*')) return { path: '' }
   const prefix = pattern.slice(0, -1)
-  return encoded.startsWith(prefix) ? `/${encoded.slice(prefix.length)}` : encoded
+  return { path: encoded.startsWith(prefix) ? `/${encoded.slice(prefix.length)}` : encoded }
 }
 
 /** The request path as hooks see it: percent-decoded, or as received when it is not valid percent-encoding. */

@@ -264,8 +264,8 @@ class StageCalls implements Omit<HostCalls, 'readUpstreamBody'> {
     if (exchange.request.path === this.#path) path = rewrite(plan.upstream, call.route, call.pattern, call.path, call.restStart, query)
     else {
       const assigned = assignedPath(exchange.request.path, call.pattern, call.route.stripPath)
-      if (assigned === undefined) return `a hook set the path ${JSON.stringify(exchange.request.path)}, which has "." or ".." segments`
-      path = upstreamTarget(plan.upstream, assigned, query)
+      if ('refused' in assigned) return assigned.refused
+      path = upstreamTarget(plan.upstream, assigned.path, query)
     }
     const request: UpstreamRequest = {
       method: exchange.request.method,

@@ -440,7 +440,8 @@ class Harness implements ModuleHarness {
         if (outcome.error) failures.push({ hook, ...outcome.error })
       },
       send: async (ex, target): Promise<SendResult> => {
-        if (this.#assignedPath(ex) === null) return { kind: 'failed', status: 500, message: `a hook set the path ${JSON.stringify(ex.request.path)}, which has "." or ".." segments` }
+        const assigned = this.#assignedPath(ex)
+        if (assigned && 'refused' in assigned) return { kind: 'failed', status: 500, message: assigned.refused }
         upstreamRequest = this.#upstreamRequest(ex, target, ex.request.body ?? body)
         const answered = await fakeUpstream(upstream, upstreamRequest)
         if (typeof answered === 'string') return answered === 'timeout' ? { kind: 'failed', status: 504, message: 'upstream timed out' } : { kind: 'failed', status: 502, message: 'upstream unavailable' }
@@ -573,7 +574,8 @@ class Harness implements ModuleHarness {
     const upstream = target ?? new URL(service?.urls?.[0] ?? DEFAULT_SERVICE_URL)
     const base = upstream.pathname.endsWith('/') ? upstream.pathname.slice(0, -1) : upstream.pathname
     const rest = this.#options.params?.['*']
-    let path = this.#assignedPath(exchange) ?? ((this.#route as { stripPath?: boolean }).stripPath ? (rest === undefined ? '' : `/${rest}`) : exchange.request.path)
+    const assigned = this.#assignedPath(exchange)
+    let path = (assigned && 'path' in assigned ? assigned.path : undefined) ?? ((this.#route as { stripPath?: boolean }).stripPath ? (rest === undefined ? '' : `/${rest}`) : exchange.request.path)
     path = base + path || '/'
     const clientQuery = service?.disableQueryParams ? '' : exchange.request.query
     const serviceQuery = upstream.search.slice(1)
@@ -582,11 +584,11 @@ class Harness implements ModuleHarness {
     return upstreamRequestView(exchange.request.method, url, exchange.request.headers, body)
   }
 
-  /** The upstream path for a path a hook assigned, as the gateway builds it; null if refused, undefined if not assigned. */
-  #assignedPath(exchange: Exchange): string | null | undefined {
+  /** The upstream path for a path a hook assigned, as the gateway builds it, or why it is refused; undefined if none was. */
+  #assignedPath(exchange: Exchange): ReturnType<typeof assignedPath> | undefined {
     if (exchange.request.path === this.#paths.get(exchange)) return undefined
     const route = this.#route as { stripPath?: boolean; paths?: string[] }
-    return assignedPath(exchange.request.path, route.paths?.[0], route.stripPath === true) ?? null
+    return assignedPath(exchange.request.path, route.paths?.[0], route.stripPath === true)
   }
 
   #documents(): Record<string, Record<string, JsonValue>> {

@@ -136,6 +136,14 @@ export function requestModifier(ctx) {
     expect(seenHeaders).toEqual({})
   })
 
+  it('answers 500 when a hook leaves a path that cannot be sent, and nothing reaches the upstream', async () => {
+    await gw.modules.register('escape', defineModule({ requestModifier: (ctx) => void (ctx.request().path = '/a/../admin') }))
+    await gw.routes.put({ name: 'escape', paths: ['/escape'], methods: ['GET'], service: 'ws', modules: ['escape'] })
+    seenHeaders = {}
+    await expect(connect('/escape')).rejects.toThrow('Unexpected server response: 500')
+    expect(seenHeaders).toEqual({})
+  })
+
   it('answers 501 on a route without a service: there is nothing to upgrade to', async () => {
     await gw.modules.register('handler', defineModule({ requestHandler: (ctx) => void ctx.response().send('no sockets here') }))
     await gw.routes.put({ name: 'handled', paths: ['/handled'], methods: ['GET'], modules: ['handler'] })

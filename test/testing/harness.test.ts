@@ -122,6 +122,17 @@ describe('createModuleHarness: failures', () => {
     expect((await h.run()).response.status).toBe(502)
   })
 
+  it.each([
+    ['with . or .. segments', '/a/../admin', 'a hook set the path "/a/../admin", which has "." or ".." segments'],
+    ['that cannot be percent-encoded', '/x\\ud800', 'a hook set the path "/x\\ud800", which is not valid Unicode (a lone surrogate)'],
+  ])('a path a hook assigns %s is not sent: 500, the errorHandler sees why', async (_what, path, message) => {
+    const module = (handler: string) => `export function requestModifier(ctx) { ctx.request().path = '${path}' }${handler}`
+    const refused = await (await harness({ module: module(''), upstream: {} })).run()
+    expect([refused.response.status, refused.response.json(), refused.upstreamRequest]).toEqual([500, INTERNAL, undefined])
+    const handled = await (await harness({ module: module(`\nexport function errorHandler(ctx, err) { ctx.response().status(500).json({ saw: err.message }) }`), upstream: {} })).run()
+    expect(handled.response.json()).toEqual({ saw: message })
+  })
+
   it('an errorHandler that throws gives 500; one that does not answer leaves the default answer', async () => {
     const throws = await harness({ module: 'export function requestHandler() { throw new Error("a") }\nexport function errorHandler() { throw new Error("b") }' })
     const thrown = await throws.run()
