@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runPipeline, type PipelineProgram, type SendResult, type UpstreamBody } from '../../src/modules/pipeline.js'
 import { createWorkerRuntime } from '../../src/modules/runtimes/worker.js'
-import type { HookName, ModuleRuntime } from '../../src/modules/types.js'
+import type { HookName, HostCalls, ModuleRuntime } from '../../src/modules/types.js'
 import { FakeHost, exchange, single } from '../modules/helpers.js'
 
 // A responseModifier reading a small upstream body gets it with the exchange (no host call: in the worker runtime a
@@ -12,15 +12,21 @@ let hostReads = 0
 
 beforeAll(async () => {
   const worker = createWorkerRuntime({ size: 1 })
-  // Counts the kernel's readUpstreamBody host calls by wrapping the host calls the pipeline passes to the runtime.
+  // Counts the kernel's readUpstreamBody host calls: the runtime gets the pipeline's host calls through a proxy.
+  const counting = (host: HostCalls): HostCalls =>
+    new Proxy(host, {
+      get(target, key) {
+        if (key === 'readUpstreamBody') return () => (hostReads++, target.readUpstreamBody())
+        const value: unknown = Reflect.get(target, key, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
   runtime = {
-    ...worker,
     kind: worker.kind,
     prepare: (p) => worker.prepare(p),
     release: (id) => worker.release(id),
     close: () => worker.close(),
-    run: (id, hook, ex, host, options) =>
-      worker.run(id, hook, ex, { ...host, documents: host.documents, storage: host.storage, readRequestBody: () => host.readRequestBody(), log: (...a) => host.log(...a), fetch: (u, i) => host.fetch(u, i), readUpstreamBody: () => (hostReads++, host.readUpstreamBody()) }, options),
+    run: (id, hook, ex, host, options) => worker.run(id, hook, ex, counting(host), options),
   }
   const compiled = single(`export async function responseModifier(ctx) {
   const data = await ctx.upstream().readJson()
