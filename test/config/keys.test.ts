@@ -1,23 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../src/index.js'
+import { tempFiles } from '../helpers/files.js'
 import { selfSignedPair } from '../helpers/tls.js'
 
-let dir: string
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'dgate-keys-'))
-})
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true })
-})
-
-function file(name: string, text: string): string {
-  const path = join(dir, name)
-  writeFileSync(path, text)
-  return path
-}
+const { file, path: pathOf } = tempFiles('dgate-keys-')
 
 describe('DGate config keys', () => {
   it('map proxy and admin sections to gateway options and listeners, with types settled after substitution', async () => {
@@ -76,8 +62,8 @@ admin:
 
   it('adds HTTPS listeners with certificate files read relative to the config file', async () => {
     const pair = selfSignedPair('localhost')
-    writeFileSync(join(dir, 'cert.pem'), pair.cert)
-    writeFileSync(join(dir, 'key.pem'), pair.key)
+    file('cert.pem', pair.cert)
+    file('key.pem', pair.key)
     const config = await loadConfig(file('tls.yaml', 'proxy:\n  port: 8080\n  enable_http2: true\n  tls: { port: 8443, cert_file: cert.pem, key_file: key.pem }\nadmin:\n  port: 9080\n  tls: { port: 9443, cert_file: cert.pem, key_file: key.pem }\n'), { env: {} })
     expect(config.proxyListeners).toEqual([{ port: 8080 }, { port: 8443, tls: pair, http2: true }])
     expect(config.adminListeners).toEqual([{ host: '127.0.0.1', port: 9080 }, { host: '127.0.0.1', port: 9443, tls: pair }])
@@ -111,6 +97,6 @@ admin:
   ])('refuses %j naming the key', async (text, message) => {
     const error = await loadConfig(file('dgate.yaml', text), { env: {} }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConfigError)
-    expect((error as Error).message).toBe(`${join(dir, 'dgate.yaml')}: ${message}`)
+    expect((error as Error).message).toBe(`${pathOf('dgate.yaml')}: ${message}`)
   })
 })

@@ -1,23 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ConfigError, createGateway, loadConfig } from '../../src/index.js'
+import { tempFiles } from '../helpers/files.js'
 import { substitute } from '../../src/config/substitute.js'
 
-let dir: string
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'dgate-config-'))
-})
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true })
-})
-
-function file(name: string, text: string): string {
-  const path = join(dir, name)
-  writeFileSync(path, text)
-  return path
-}
+const { file, path: pathOf } = tempFiles('dgate-config-')
 
 describe('variable substitution', () => {
   const env = { HOST: 'db.local', EMPTY: '', PORT: '5432' }
@@ -44,7 +30,7 @@ describe('variable substitution', () => {
 
 describe('loadConfig', () => {
   it('reads YAML with DGate keys into gateway options and runs no shell', async () => {
-    writeFileSync(join(dir, 'auth.ts'), 'export const requestModifier = (ctx: any) => {}\n')
+    file('auth.ts', 'export const requestModifier = (ctx: any) => {}\n')
     const path = file(
       'dgate.yaml',
       `version: v1
@@ -74,11 +60,11 @@ proxy:
     secrets:
       - name: cmd
         namespace: team
-        data: "$(touch ${join(dir, 'pwned')})"
+        data: "$(touch ${pathOf('pwned')})"
 `,
     )
     const config = await loadConfig(path, { env: { UPSTREAM_PORT: '3001' } })
-    expect(config.options.storage).toEqual({ dir: join(dir, 'data') })
+    expect(config.options.storage).toEqual({ dir: pathOf('data') })
     expect(config.options.resources?.services?.[0]?.urls).toEqual(['http://127.0.0.1:3001'])
     expect(config.options.resources?.modules?.[0]?.payload).toBe('export const requestModifier = (ctx: any) => {}\n')
     expect(config.options.resources?.secrets?.[0]?.data).toMatch(/^\$\(touch /)
@@ -87,7 +73,7 @@ proxy:
     expect(gw.snapshot.get('route', 'team', 'users')?.modules).toEqual(['auth'])
     await gw.close()
     const { existsSync } = await import('node:fs')
-    expect(existsSync(join(dir, 'pwned'))).toBe(false)
+    expect(existsSync(pathOf('pwned'))).toBe(false)
   })
 
   it('reads JSON and a top-level init_resources', async () => {
@@ -116,6 +102,6 @@ proxy:
   })
 
   it('says when the file cannot be read', async () => {
-    await expect(loadConfig(join(dir, 'none.yaml'))).rejects.toThrow(/none\.yaml: cannot read config file: ENOENT/)
+    await expect(loadConfig(pathOf('none.yaml'))).rejects.toThrow(/none\.yaml: cannot read config file: ENOENT/)
   })
 })
