@@ -12,6 +12,25 @@ const dirs: string[] = []
 afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
 })
+/** A closed file log of entries 1–3 (term 1) in one segment: its directory and the segment's path. */
+async function threeEntryLog(): Promise<{ dir: string; path: string }> {
+  const dir = await tempDir()
+  const s = new FileRaftStorage(dir)
+  await s.load()
+  await s.append(entries(1, 3, 1), undefined, { sync: true })
+  await s.close()
+  const [seg] = (await readdir(dir)).filter((n) => n.endsWith('.seg'))
+  return { dir, path: join(dir, seg ?? '') }
+}
+
+/** XORs one byte of a file with `mask` (a negative offset counts from the end). */
+async function flipByte(path: string, offset: number, mask: number): Promise<void> {
+  const buf = await readFile(path)
+  const at = offset < 0 ? buf.byteLength + offset : offset
+  buf[at] = (buf[at] ?? 0) ^ mask
+  await writeFile(path, buf)
+}
+
 async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'dgate-raft-storage-'))
   dirs.push(d)
@@ -123,16 +142,8 @@ describe('FileRaftStorage', () => {
   })
 
   it('cuts a last record whose CRC fails, and the log keeps working', async () => {
-    const dir = await tempDir()
-    const s = new FileRaftStorage(dir)
-    await s.load()
-    await s.append(entries(1, 3, 1), undefined, { sync: true })
-    await s.close()
-    const [seg] = (await readdir(dir)).filter((n) => n.endsWith('.seg'))
-    const path = join(dir, seg ?? '')
-    const buf = await readFile(path)
-    buf[buf.byteLength - 1] = (buf[buf.byteLength - 1] ?? 0) ^ 0xff
-    await writeFile(path, buf)
+    const { dir, path } = await threeEntryLog()
+    await flipByte(path, -1, 0xff)
     const reopened = new FileRaftStorage(dir)
     expect(shape((await reopened.load()).entries)).toEqual(shape(entries(1, 2, 1)))
     await reopened.append(entries(3, 4, 2, 'again'), undefined, { sync: true })
@@ -141,17 +152,9 @@ describe('FileRaftStorage', () => {
   })
 
   it('refuses to load when a record before the tail is corrupt, naming the file and offset', async () => {
-    const dir = await tempDir()
-    const s = new FileRaftStorage(dir)
-    await s.load()
-    await s.append(entries(1, 3, 1), undefined, { sync: true })
-    await s.close()
-    const [seg] = (await readdir(dir)).filter((n) => n.endsWith('.seg'))
-    const path = join(dir, seg ?? '')
-    const buf = await readFile(path)
-    // Flip a payload byte of the first record (the header is 8 bytes).
-    buf[10] = (buf[10] ?? 0) ^ 0x01
-    await writeFile(path, buf)
+    const { dir, path } = await threeEntryLog()
+    // A payload byte of the first record (the header is 8 bytes).
+    await flipByte(path, 10, 0x01)
     const err = await new FileRaftStorage(dir).load().catch((e: unknown) => e)
     expect(err).toBeInstanceOf(RaftStorageCorruptError)
     expect((err as RaftStorageCorruptError).message).toBe(`raft storage: ${path} is corrupt at offset 0: CRC mismatch`)
