@@ -289,8 +289,6 @@ class StageRequest extends StageCalls implements PipelineIo {
   #sent: ((result: SendResult) => void) | undefined
   /** Set when the pipeline lets the upstream response go straight to the client: the hooks' headers to add. */
   #relay: HeaderList | undefined
-  /** The upstream response's declared length, for the pipeline ({@link UpstreamBody}). */
-  length: number | undefined
 
   constructor(options: ModuleStageOptions, data: Pick<HostCalls, 'documents' | 'storage'>, req: IncomingMessage, res: ServerResponse, call: ModuleCall, exchange: Exchange) {
     super(options, data, req, call, exchange)
@@ -325,8 +323,12 @@ class StageRequest extends StageCalls implements PipelineIo {
       return sent({ kind: 'relayed' })
     }
     this.#head = head
-    this.length = declaredLength(head.headers)
     sent({ kind: 'response', statusCode: head.status, headers: pairsOf(head.headers), body: this })
+  }
+
+  /** The upstream response's declared length, for the pipeline ({@link UpstreamBody}). */
+  get length(): number | undefined {
+    return this.#head && declaredLength(this.#head.headers)
   }
 
   /** The upstream body, for the pipeline ({@link UpstreamBody}). */
