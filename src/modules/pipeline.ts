@@ -60,6 +60,18 @@ export type SendResult =
       kind: 'relayed'
     }
 
+/** What {@link PipelineIo.send} may answer by itself when no responseModifier will run. */
+export interface Relay {
+  /** The headers hooks set on `ctx.response()`, to send before the upstream's. */
+  readonly headers: HeaderList
+  /**
+   * Whether failures may be answered by the transport too, with the gateway's default error answers (those of
+   * {@link errorAnswer}): true when no errorHandler would see them. Then `send` may resolve `relayed` before the
+   * upstream has answered.
+   */
+  readonly failures: boolean
+}
+
 /** What the pipeline needs from the transport it runs over. */
 export interface PipelineIo {
   /**
@@ -73,10 +85,10 @@ export interface PipelineIo {
    * Sends the request upstream as the hooks left it in `exchange.request` (the body is there when a hook read or
    * rewrote it; otherwise it is still the client's). `target` is the URL `fetchUpstream` returned, if it ran.
    * With `relay` (no responseModifier will run, so the answer is the upstream's response as it is), the transport
-   * may answer the client itself, straight from the upstream, with `relay`'s headers before the upstream's, and
+   * may answer the client itself, straight from the upstream, with `relay.headers` before the upstream's, and
    * resolve `relayed`; it may also resolve `response` as without.
    */
-  send(exchange: Exchange, target: URL | undefined, relay?: HeaderList): Promise<SendResult>
+  send(exchange: Exchange, target: URL | undefined, relay?: Relay): Promise<SendResult>
   /** Called after every hook call, failed or not (the gateway logs failures; the harness records the calls). */
   observe?(hook: HookName, outcome: HookOutcome): void
 }
@@ -258,7 +270,8 @@ class PipelineRun implements HostCalls {
 
     // A body a hook read (without rewriting it) is consumed from the client: send what was read.
     if (exchange.request.body === undefined && this.#requestBody !== undefined) exchange.request.body = await this.#requestBody
-    const sent = await this.#io.send(exchange, target, hooks.has('responseModifier') ? undefined : ownHeaders(exchange))
+    const relay = hooks.has('responseModifier') ? undefined : { headers: ownHeaders(exchange), failures: !hooks.has('errorHandler') }
+    const sent = await this.#io.send(exchange, target, relay)
     if (sent.kind === 'aborted' || sent.kind === 'relayed') return sent
     if (sent.kind === 'failed') return this.#fail(sent.status, sent.message)
 
@@ -423,6 +436,7 @@ export function assignedPath(path: string, pattern: string | undefined, stripPat
 
 /** The request path as hooks see it: percent-decoded, or as received when it is not valid percent-encoding. */
 export function decodePath(path: string): string {
+  if (!path.includes('%')) return path
   try {
     return decodeURIComponent(path)
   } catch {

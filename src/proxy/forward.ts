@@ -55,6 +55,8 @@ export interface UpstreamRequest {
   headers: string[]
   /** The body a hook read or rewrote; undefined: stream the client's (when it has one). */
   body: Uint8Array | undefined
+  /** Flat list of headers hooks set on `ctx.response()`, sent to the client before the upstream's (not held forwards: their owner answers). */
+  clientHeaders?: readonly string[] | undefined
 }
 
 /** How the upstream answered a held forward. */
@@ -100,6 +102,7 @@ export class Forward {
   readonly #target: string
   readonly #headers: string[]
   readonly #body: Uint8Array | undefined
+  readonly #clientHeaders: readonly string[] | undefined
   #abort: ((error?: Error) => void) | undefined
   #resumeUpstream: (() => void) | undefined
   #attemptsLeft: number
@@ -129,6 +132,7 @@ export class Forward {
     this.#target = request ? request.target : plan.target
     this.#headers = request ? request.headers : upstreamRequestHeaders(req.rawHeaders, plan.info)
     this.#body = request?.body
+    this.#clientHeaders = request?.clientHeaders
     // A streamed body can be read once, so only idempotent requests without one (or with a buffered one) are retried.
     this.#attemptsLeft = IDEMPOTENT.has(this.#method) && (!plan.hasBody || this.#body !== undefined) ? plan.service.retries : 0
     res.once('close', this.#onClientClose)
@@ -198,7 +202,8 @@ export class Forward {
       return true
     }
     const { via, globalHeaders } = this.#plan
-    const list = clientResponseHeaders(headers, via, globalHeaders)
+    const own = this.#clientHeaders
+    const list = clientResponseHeaders(own === undefined || own.length === 0 ? headers : [...own, ...headers], via, globalHeaders)
     if (statusText) this.#res.writeHead(statusCode, statusText, list)
     else this.#res.writeHead(statusCode, list)
     return true

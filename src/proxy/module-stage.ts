@@ -4,7 +4,7 @@ import { compileModule, createProgram } from '../modules/compile.js'
 import type { ModuleCache } from '../modules/host/storage.js'
 import type { ModuleFetch } from '../modules/host/fetch.js'
 import type { DefinedModule } from '../modules/context-types.js'
-import { assignedPath, decodePath, errorAnswer, namespaceData, ownHeaders, runPipeline, runRequestHooks, type PipelineIo, type PipelineProgram, type SendResult } from '../modules/pipeline.js'
+import { assignedPath, decodePath, errorAnswer, namespaceData, ownHeaders, runPipeline, runRequestHooks, type PipelineIo, type PipelineProgram, type Relay, type SendResult } from '../modules/pipeline.js'
 import type { Exchange, HeaderList, HookName, HookOutcome, HostCalls, HostFetchInit, HostFetchResponse, JsonObject, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
 import type { Module } from '../resources/module.js'
 import type { Route } from '../resources/route.js'
@@ -36,6 +36,7 @@ export interface ModuleStageOptions {
 }
 
 let counter = 0
+const RELAYED: Promise<SendResult> = Promise.resolve({ kind: 'relayed' })
 /** Request ids: this process's start time, then a counter (unique per process, ordered, cheap). */
 const REQUEST_ID_PREFIX = `${Date.now().toString(36)}-`
 
@@ -157,7 +158,7 @@ export class ModuleStage {
         headers: pairsOf(req.rawHeaders),
         query: call.query,
       },
-      params: { ...call.params },
+      params: call.params as Record<string, string>,
       route: call.route as unknown as JsonObject,
       service: (call.forward?.service as unknown as JsonObject | undefined) ?? null,
       namespace: (snapshot.namespace(call.namespace) ?? { name: call.namespace }) as unknown as JsonObject,
@@ -296,10 +297,20 @@ class StageRequest extends StageCalls implements PipelineIo {
     this.proxied = call.forward !== undefined
   }
 
-  send(exchange: Exchange, target: URL | undefined, relay?: HeaderList): Promise<SendResult> {
+  send(exchange: Exchange, target: URL | undefined, relay?: Relay): Promise<SendResult> {
     const upstream = this.upstreamRequest(exchange, target)
     if (typeof upstream === 'string') return Promise.resolve({ kind: 'failed', status: 500, message: upstream })
-    this.#relay = relay
+    if (relay?.failures) {
+      // Nothing after the upstream call needs the pipeline: forward as a plain route does, with the hooks' headers.
+      upstream.request.clientHeaders = flatten(relay.headers)
+      try {
+        new Forward(this.req, this.#res, upstream.plan, this.options.upstreams, upstream.request).start()
+      } catch {
+        return Promise.resolve({ kind: 'failed', status: 502, message: 'upstream unavailable' })
+      }
+      return RELAYED
+    }
+    this.#relay = relay?.headers
     return new Promise<SendResult>((resolve) => {
       this.#sent = resolve
       try {

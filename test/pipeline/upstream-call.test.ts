@@ -5,8 +5,9 @@ import { request } from 'undici'
 import { createGateway, defineModule, type Gateway, type Listener } from '../../src/index.js'
 import { listen, type Running } from '../helpers/servers.js'
 
-// The upstream call of module routes (a held Forward): the response head goes to the pipeline, the body is relayed,
-// read by a hook or dropped. Native modules keep these tests about the transport, not a sandbox.
+// The upstream call of module routes. With a responseModifier or an errorHandler it is a held Forward: the response
+// head goes to the pipeline, the body is relayed, read by a hook or dropped. Without (the `pass` route), the hooks'
+// request goes through a plain Forward. Native modules keep these tests about the transport, not a sandbox.
 const MAX_BODY = 256 * 1024
 let gw: Gateway
 let front: Listener

@@ -83,9 +83,15 @@ describe('module pipeline through a live gateway', () => {
     expect(res.headers['content-length']).toBe(String(Buffer.byteLength(text)))
   })
 
-  it('headers hooks set on ctx.response() without answering go out with the relayed response', async () => {
-    const url = await route('tagged', `export function fetchUpstream(ctx) { ctx.response().headers.set('x-picked', 'yes'); return ctx.service().urls[0] }
-      export function requestModifier(ctx) { ctx.response().headers.set('x-upstream', 'module') }`, 'echo')
+  // Without an errorHandler the upstream response goes to the client as on a plain route; with one, the pipeline
+  // holds the upstream call so that a failure could reach it. Both relay the hooks' headers.
+  it.each([
+    ['', 'tagged'],
+    ['export function errorHandler(ctx) { ctx.response().status(599).end() }', 'tagged-held'],
+  ])('headers hooks set on ctx.response() without answering go out with the relayed response %#', async (errorHandler, name) => {
+    const url = await route(name, `export function fetchUpstream(ctx) { ctx.response().headers.set('x-picked', 'yes'); return ctx.service().urls[0] }
+      export function requestModifier(ctx) { ctx.response().headers.set('x-upstream', 'module') }
+      ${errorHandler}`, 'echo')
     const res = await request(url)
     await res.body.dump()
     expect([res.statusCode, res.headers['x-picked'], res.headers['x-upstream']]).toEqual([200, 'yes', ['module', 'echo']])
