@@ -41,7 +41,8 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
   interface Entry {
     call: CallState
     program: Program
-    timers: Set<number>
+    /** The call's pending timers, made on the first. */
+    timers: Set<number> | undefined
   }
   interface Timer {
     entry: Entry
@@ -138,7 +139,7 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
       if (!entry) throw new SafeError('timers are only available while a hook runs')
       const id = nextTimer++
       timers.set(id, { entry, fn, ms, repeat })
-      entry.timers.add(id)
+      ;(entry.timers ??= new Set()).add(id)
       env.setTimer(id, ms)
       return id
     },
@@ -146,7 +147,7 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
       const timer = timers.get(Number(id))
       if (!timer) return
       timers.delete(Number(id))
-      timer.entry.timers.delete(Number(id))
+      timer.entry.timers?.delete(Number(id))
       env.clearTimer(Number(id))
     },
   })
@@ -182,11 +183,13 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
 
   function stop(entry: Entry): void {
     entry.call.done = true
-    for (const id of entry.timers) {
-      timers.delete(id)
-      env.clearTimer(id)
+    if (entry.timers) {
+      for (const id of entry.timers) {
+        timers.delete(id)
+        env.clearTimer(id)
+      }
+      entry.timers = undefined
     }
-    entry.timers.clear()
     entry.program.live.delete(entry)
     calls.delete(entry.call.id)
   }
@@ -342,7 +345,7 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
       text.own(responseBody),
       text.own(upstreamBody),
     ])
-    const entry: Entry = { call, program, timers: new Set() }
+    const entry: Entry = { call, program, timers: undefined }
     calls.set(callId, entry)
     program.live.add(entry)
     let result: unknown
@@ -396,7 +399,7 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
     if (timer.repeat) env.setTimer(timerId, Math.max(1, timer.ms))
     else {
       timers.delete(timerId)
-      timer.entry.timers.delete(timerId)
+      timer.entry.timers?.delete(timerId)
     }
     active = timer.entry
     try {
