@@ -7,8 +7,8 @@
 // Run: node bench/run.mjs bench/modules/main.ts [--duration 5] [--rounds 1] [--targets none,native,...] [--help]
 //
 // Layout, as in bench/proxy: the upstream and wrk on CPU 0, the gateway under test alone on CPU 1 (its module worker
-// threads too: the whole process is pinned), targets one at a time in a fixed order, each after a warm-up and an
-// idle gap that also measures everybody else's load. This bundle does not import src/: the targets are bundled at
+// threads too: the whole process is pinned), targets one at a time in a fixed order, each measured in a fresh
+// gateway process after a warm-up and an idle gap that also measures everybody else's load. This bundle does not import src/: the targets are bundled at
 // run time (target.ts), so a broken source tree only fails them.
 import { availableParallelism, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -160,26 +160,45 @@ async function main(): Promise<void> {
   if (up.type !== 'ready') throw new Error('upstream did not start')
   const script = await bundleEntry('bench/modules/target.ts', 'modules/target')
 
-  const gateways = new Map<Target, { child: BenchChild; port: number }>()
-  for (const target of options.targets) {
+  // Every measurement gets a fresh gateway process, started just before it and stopped after: a process that sat
+  // idle while other targets ran measures slower (V8 shrinks an idle heap), and one process can be a few percent
+  // faster or slower than the next for its whole life, so rounds sample processes as well as runs.
+  const start = async (target: Target): Promise<{ child: BenchChild; port: number } | string> => {
     const child = spawnRole('gateway', ['--upstream', `http://127.0.0.1:${up.port}`, '--variant', target], gatewayCpu, script)
     const ready = await child.ready
-    if (ready.type !== 'ready') {
-      console.log(`${INFO[target].label}: skipped (${ready.type === 'unavailable' ? ready.reason : 'did not start'})`)
-      await child.stop()
+    if (ready.type === 'ready') return { child, port: ready.port }
+    await child.stop()
+    return ready.type === 'unavailable' ? ready.reason : 'did not start'
+  }
+  const targets: Target[] = []
+  for (const target of options.targets) {
+    const started = await start(target)
+    if (typeof started === 'string') {
+      console.log(`${INFO[target].label}: skipped (${started})`)
       continue
     }
-    await verify(target, ready.port)
-    gateways.set(target, { child, port: ready.port })
+    try {
+      await verify(target, started.port)
+    } finally {
+      await started.child.stop()
+    }
+    targets.push(target)
   }
-  if (!gateways.has('none')) throw new Error('the no-module baseline did not start')
-  console.log(`verified: ${[...gateways.keys()].map((t) => INFO[t].label).join('; ')}`)
+  if (!targets.includes('none')) throw new Error('the no-module baseline did not start')
+  console.log(`verified: ${targets.map((t) => INFO[t].label).join('; ')}`)
 
-  const samples = new Map<Target, Sample[]>([...gateways.keys()].map((t) => [t, []]))
+  const samples = new Map<Target, Sample[]>(targets.map((t) => [t, []]))
   for (let round = 0; round < options.rounds; round++) {
-    for (const [target, { child, port }] of gateways) {
+    for (const target of targets) {
       process.stdout.write(`  round ${round + 1}: ${INFO[target].label} ... `)
-      const sample = await measure(options, port, child, loadCpu)
+      const started = await start(target)
+      if (typeof started === 'string') throw new Error(`${INFO[target].label}: ${started}`)
+      let sample: Sample
+      try {
+        sample = await measure(options, started.port, started.child, loadCpu)
+      } finally {
+        await started.child.stop()
+      }
       samples.get(target)!.push(sample)
       const failed = sample.load.errors + sample.load.non2xx
       console.log(`${sample.load.requestsPerSecond.toFixed(0)} req/s${failed ? `, ${sample.load.errors} socket errors, ${sample.load.non2xx} non-2xx` : ''}`)
