@@ -114,7 +114,7 @@ interface Sample {
 async function verify(target: Target, port: number): Promise<void> {
   const client = new Client(`http://127.0.0.1:${port}`)
   try {
-    const res = await client.request({ path: PATH, method: 'GET' })
+    const res = await client.request({ path: PATH, method: 'GET', headers: { 'x-bench-echo': '1' } })
     const body = await res.body.text()
     const problem =
       res.statusCode !== 200
@@ -123,7 +123,7 @@ async function verify(target: Target, port: number): Promise<void> {
           ? JSON.stringify(JSON.parse(body)) === JSON.stringify({ ...DOCUMENT, rewritten: true })
             ? undefined
             : `body not rewritten: ${body.slice(0, 120)}`
-          : (res.headers['x-bench-seen'] === '1') === (target !== 'none')
+          : res.headers['x-bench-seen'] === (target === 'none' ? 'none' : '1')
             ? body === JSON.stringify(DOCUMENT)
               ? undefined
               : `unexpected body: ${body.slice(0, 120)}`

@@ -1,6 +1,7 @@
 // The upstream of bench/modules: GET /json answers a small fixed JSON document (the body the responseModifier
-// target rewrites) and echoes the request's `x-bench` header as `x-bench-seen`, so a check can see that a
-// requestModifier's header reached the upstream.
+// target rewrites). Asked with `x-bench-echo` (the check before measuring), it also echoes the request's `x-bench`
+// header as `x-bench-seen`, so the check can see that a requestModifier's header reached the upstream; measured
+// requests get the same answer whatever the target, so no target relays a header the others do not.
 import http from 'node:http'
 import { listen } from '../proxy/upstream.js'
 
@@ -12,7 +13,7 @@ export function startJsonUpstream(): Promise<number> {
   const server = http.createServer((req, res) => {
     const seen = req.headers['x-bench']
     const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': body.length }
-    if (typeof seen === 'string') headers['x-bench-seen'] = seen
+    if (req.headers['x-bench-echo'] !== undefined) headers['x-bench-seen'] = typeof seen === 'string' ? seen : 'none'
     // Drain any request body before answering, so keep-alive connections stay usable.
     req.resume()
     req.on('end', () => {
