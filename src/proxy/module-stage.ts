@@ -279,8 +279,10 @@ class StageCalls implements Omit<HostCalls, 'readUpstreamBody'> {
 }
 
 /**
- * One HTTP request on a module route, as the pipeline's transport: the upstream call (a held {@link Forward}) and
- * the answer from the upstream. One object per request, no closures.
+ * One HTTP request on a module route, as the pipeline's transport: the upstream call and the answer from the
+ * upstream. The call is a held {@link Forward} when a responseModifier or an errorHandler may still need the
+ * upstream's answer or failure, otherwise a plain one, as on a route without modules. One object per request, no
+ * closures.
  */
 class StageRequest extends StageCalls implements PipelineIo {
   readonly proxied: boolean
