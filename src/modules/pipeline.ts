@@ -88,7 +88,7 @@ export interface PipelineIo {
    * may answer the client itself, straight from the upstream, with `relay.headers` before the upstream's, and
    * resolve `relayed`; it may also resolve `response` as without.
    */
-  send(exchange: Exchange, target: URL | undefined, relay?: Relay): Promise<SendResult>
+  send(exchange: Exchange, target: URL | undefined, relay?: Relay): Maybe<SendResult>
   /** Called after every hook call, failed or not (the gateway logs failures; the harness records the calls). */
   observe?(hook: HookName, outcome: HookOutcome): void
 }
@@ -134,6 +134,18 @@ export type PipelineAnswer =
       kind: 'relayed'
     }
 
+/**
+ * A value, or a promise of it. The pipeline's steps return the value itself when nothing they waited for was
+ * pending (in-thread hooks that do not await, a transport that answers at once), so such a request goes through
+ * without a promise or a suspended async frame: those were most of what a module route allocated.
+ */
+export type Maybe<T> = T | Promise<T>
+
+/** `fn(value)`, at once when `value` is not a promise. */
+function after<T, U>(value: Maybe<T>, fn: (value: T) => Maybe<U>): Maybe<U> {
+  return value instanceof Promise ? value.then(fn) : fn(value)
+}
+
 /** Upstream bodies up to this declared length are read before responseModifier runs and passed with the exchange. */
 const INLINE_UPSTREAM_BODY = 64 * 1024
 
@@ -145,7 +157,7 @@ const SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'h2c:'])
  * failures: they become `errorHandler` calls and error answers. It rejects only if the transport does (e.g. a
  * body read past the size limit that a hook caught and ignored). `exchange` is updated in place as hooks run.
  */
-export function runPipeline(program: PipelineProgram, exchange: Exchange, io: PipelineIo): Promise<PipelineAnswer> {
+export function runPipeline(program: PipelineProgram, exchange: Exchange, io: PipelineIo): Maybe<PipelineAnswer> {
   return new PipelineRun(program, exchange, io).run()
 }
 
@@ -157,7 +169,7 @@ export type RequestPhase = { kind: 'forward'; target: URL | undefined } | (Pipel
  * errorHandler on their failures), for requests whose upstream exchange is not an HTTP response the hooks could
  * see: protocol upgrades. `exchange` is updated in place; a `forward` answer means send it as the hooks left it.
  */
-export function runRequestHooks(program: PipelineProgram, exchange: Exchange, io: Pick<PipelineIo, 'calls' | 'observe'>): Promise<RequestPhase> {
+export function runRequestHooks(program: PipelineProgram, exchange: Exchange, io: Pick<PipelineIo, 'calls' | 'observe'>): Maybe<RequestPhase> {
   const send = (): Promise<SendResult> => Promise.reject(new Error('the request phase does not send'))
   return new PipelineRun(program, exchange, { calls: io.calls, observe: io.observe?.bind(io), proxied: true, send }).requestPhase()
 }
@@ -206,13 +218,14 @@ class PipelineRun implements HostCalls {
     return this.#io.calls.fetch(url, init)
   }
 
-  async #run(hook: HookName): Promise<HookOutcome> {
-    const exchange = this.#exchange
-    const outcome = await this.#program.runtime.run(this.#program.id, hook, exchange, this)
-    exchange.locals = outcome.locals
-    if (outcome.response) exchange.response = { ...outcome.response }
-    this.#io.observe?.(hook, outcome)
-    return outcome
+  #run(hook: HookName): Maybe<HookOutcome> {
+    return after(this.#program.runtime.run(this.#program.id, hook, this.#exchange, this), (outcome) => {
+      const exchange = this.#exchange
+      exchange.locals = outcome.locals
+      if (outcome.response) exchange.response = { ...outcome.response }
+      this.#io.observe?.(hook, outcome)
+      return outcome
+    })
   }
 
   /** A failure: the errorHandler answers if it ends the response; else the default answer (no detail for 500s). */
@@ -228,54 +241,67 @@ class PipelineRun implements HostCalls {
   }
 
   /** The hooks before the upstream call of a route with a service: fetchUpstream, then requestModifier. */
-  async requestPhase(): Promise<RequestPhase> {
-    const { hooks } = this.#program
-    const exchange = this.#exchange
-    let target: URL | undefined
-    if (hooks.has('fetchUpstream')) {
-      const outcome = await this.#run('fetchUpstream')
+  requestPhase(): Maybe<RequestPhase> {
+    if (!this.#program.hooks.has('fetchUpstream')) return this.#modifyRequest(undefined)
+    return after(this.#run('fetchUpstream'), (outcome) => {
       if (outcome.error) return this.#fail(500, outcome.error.message)
-      if (exchange.response.ended) return builtAnswer(exchange, 'fetchUpstream')
-      target = upstreamUrl(outcome.result)
+      if (this.#exchange.response.ended) return builtAnswer(this.#exchange, 'fetchUpstream')
+      const target = upstreamUrl(outcome.result)
       if (!target) return this.#fail(500, 'fetchUpstream returned an invalid URL')
-    }
-    if (hooks.has('requestModifier')) {
-      const outcome = await this.#run('requestModifier')
-      if (outcome.error) return this.#fail(500, outcome.error.message)
-      applyRequest(exchange, outcome)
-      if (exchange.response.ended) return builtAnswer(exchange, 'requestModifier')
-    }
-    return { kind: 'forward', target }
+      return this.#modifyRequest(target)
+    })
   }
 
-  async run(): Promise<PipelineAnswer> {
+  /** requestModifier, if the program has one, then forward (to `target`) unless it answered or failed. */
+  #modifyRequest(target: URL | undefined): Maybe<RequestPhase> {
+    if (!this.#program.hooks.has('requestModifier')) return { kind: 'forward', target }
+    return after(this.#run('requestModifier'), (outcome) => {
+      if (outcome.error) return this.#fail(500, outcome.error.message)
+      applyRequest(this.#exchange, outcome)
+      if (this.#exchange.response.ended) return builtAnswer(this.#exchange, 'requestModifier')
+      return { kind: 'forward', target }
+    })
+  }
+
+  run(): Maybe<PipelineAnswer> {
+    if (!this.#io.proxied) return this.#handle()
+    return after(this.requestPhase(), (phase) => {
+      if (phase.kind === 'respond') return phase
+      // A body a hook read (without rewriting it) is consumed from the client: send what was read.
+      const read = this.#exchange.request.body === undefined ? this.#requestBody : undefined
+      if (read === undefined) return this.#send(phase.target)
+      return read.then((body) => {
+        this.#exchange.request.body = body
+        return this.#send(phase.target)
+      })
+    })
+  }
+
+  /** A route without a service: requestModifier, then requestHandler answers. */
+  async #handle(): Promise<PipelineAnswer> {
+    const phase = await this.#modifyRequest(undefined)
+    if (phase.kind === 'respond') return phase
+    if (!this.#program.hooks.has('requestHandler')) return errorAnswer(501, 'route has no service and no request handler')
+    const outcome = await this.#run('requestHandler')
+    if (outcome.error) return this.#fail(500, outcome.error.message)
+    return builtAnswer(this.#exchange, 'requestHandler')
+  }
+
+  /** The upstream call, then what answers: the upstream's response as it is, or as responseModifier left it. */
+  #send(target: URL | undefined): Maybe<PipelineAnswer> {
     const { hooks } = this.#program
     const exchange = this.#exchange
-    if (!this.#io.proxied) {
-      if (hooks.has('requestModifier')) {
-        const outcome = await this.#run('requestModifier')
-        if (outcome.error) return this.#fail(500, outcome.error.message)
-        applyRequest(exchange, outcome)
-        if (exchange.response.ended) return builtAnswer(exchange, 'requestModifier')
-      }
-      if (!hooks.has('requestHandler')) return errorAnswer(501, 'route has no service and no request handler')
-      const outcome = await this.#run('requestHandler')
-      if (outcome.error) return this.#fail(500, outcome.error.message)
-      return builtAnswer(exchange, 'requestHandler')
-    }
-
-    const phase = await this.requestPhase()
-    if (phase.kind === 'respond') return phase
-    const { target } = phase
-
-    // A body a hook read (without rewriting it) is consumed from the client: send what was read.
-    if (exchange.request.body === undefined && this.#requestBody !== undefined) exchange.request.body = await this.#requestBody
     const relay = hooks.has('responseModifier') ? undefined : { headers: ownHeaders(exchange), failures: !hooks.has('errorHandler') }
-    const sent = await this.#io.send(exchange, target, relay)
-    if (sent.kind === 'aborted' || sent.kind === 'relayed') return sent
-    if (sent.kind === 'failed') return this.#fail(sent.status, sent.message)
+    return after(this.#io.send(exchange, target, relay), (sent): Maybe<PipelineAnswer> => {
+      if (sent.kind === 'aborted' || sent.kind === 'relayed') return sent
+      if (sent.kind === 'failed') return this.#fail(sent.status, sent.message)
+      if (!hooks.has('responseModifier')) return { kind: 'relay', status: sent.statusCode, headers: relayHeaders(exchange, sent.headers), body: undefined }
+      return this.#modifyResponse(sent)
+    })
+  }
 
-    if (!hooks.has('responseModifier')) return { kind: 'relay', status: sent.statusCode, headers: relayHeaders(exchange, sent.headers), body: undefined }
+  async #modifyResponse(sent: SendResult & { kind: 'response' }): Promise<PipelineAnswer> {
+    const exchange = this.#exchange
     const original = sent.body instanceof Uint8Array ? bytesBody(sent.body) : sent.body
     exchange.upstream = { statusCode: sent.statusCode, headers: sent.headers }
     this.#upstreamBody = original

@@ -288,8 +288,12 @@ export interface ModuleRuntime {
   readonly kind: 'native' | 'realm' | 'worker'
   /** Loads a program (idempotent by id) and reports the hooks its entry exports as functions; rejects with a message if loading fails. */
   prepare(program: ModuleProgram): Promise<{ hooks: HookName[] }>
-  /** Runs one hook of a prepared program; never rejects for module failures (they are `outcome.error`). */
-  run(programId: string, hook: HookName, exchange: Exchange, host: HostCalls, options?: RunOptions): Promise<HookOutcome>
+  /**
+   * Runs one hook of a prepared program; never rejects for module failures (they are `outcome.error`). In-thread
+   * runtimes return the outcome itself when the hook finished synchronously, so a request whose hooks do not await
+   * anything goes through the pipeline without a promise.
+   */
+  run(programId: string, hook: HookName, exchange: Exchange, host: HostCalls, options?: RunOptions): HookOutcome | Promise<HookOutcome>
   /** Drops a program no route uses any more; running calls finish. */
   release(programId: string): void
   /** Stops the runtime; pending calls fail with code `unavailable`. */

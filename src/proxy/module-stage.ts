@@ -4,7 +4,7 @@ import { compileModule, createProgram } from '../modules/compile.js'
 import type { ModuleCache } from '../modules/host/storage.js'
 import type { ModuleFetch } from '../modules/host/fetch.js'
 import type { DefinedModule } from '../modules/context-types.js'
-import { assignedPath, decodePath, errorAnswer, namespaceData, ownHeaders, runPipeline, runRequestHooks, type PipelineIo, type PipelineProgram, type Relay, type SendResult } from '../modules/pipeline.js'
+import { assignedPath, decodePath, errorAnswer, namespaceData, ownHeaders, runPipeline, runRequestHooks, type Maybe, type PipelineAnswer, type PipelineIo, type PipelineProgram, type Relay, type SendResult } from '../modules/pipeline.js'
 import type { Exchange, HeaderList, HookName, HookOutcome, HostCalls, HostFetchInit, HostFetchResponse, JsonObject, ModuleLogLevel, ModuleProgram, ModuleRuntime } from '../modules/types.js'
 import type { Module } from '../resources/module.js'
 import type { Route } from '../resources/route.js'
@@ -36,7 +36,7 @@ export interface ModuleStageOptions {
 }
 
 let counter = 0
-const RELAYED: Promise<SendResult> = Promise.resolve({ kind: 'relayed' })
+const RELAYED: SendResult = Object.freeze({ kind: 'relayed' })
 /** Request ids: this process's start time, then a counter (unique per process, ordered, cheap). */
 const REQUEST_ID_PREFIX = `${Date.now().toString(36)}-`
 
@@ -71,21 +71,32 @@ export class ModuleStage {
     await Promise.all([this.#runtime?.close(), this.#nativeRuntime?.close()])
   }
 
-  /** Serves one request through its route's modules. Never rejects: every failure becomes a response. */
-  async run(req: IncomingMessage, res: ServerResponse, call: ModuleCall): Promise<void> {
-    const program = this.#ready(call.route, call.namespace) ?? (await this.#load(call))
-    if (!program) return sendError(res, 500, 'module failed to load')
+  /**
+   * Serves one request through its route's modules. Never throws or rejects: every failure becomes a response. When
+   * the program is ready and no hook awaits anything, the request is on its way upstream when this returns.
+   */
+  run(req: IncomingMessage, res: ServerResponse, call: ModuleCall): void {
+    const program = this.#ready(call.route, call.namespace)
+    if (program) return this.#serve(program, req, res, call)
+    void this.#load(call).then((loaded) => (loaded ? this.#serve(loaded, req, res, call) : sendError(res, 500, 'module failed to load')))
+  }
+
+  #serve(program: PipelineProgram, req: IncomingMessage, res: ServerResponse, call: ModuleCall): void {
     try {
       const exchange = this.#exchange(req, call)
       const io = new StageRequest(this.#options, this.#data(call.namespace), req, res, call, exchange)
-      const answer = await runPipeline(program, exchange, io)
-      if (answer.kind === 'aborted' || answer.kind === 'relayed') return
-      if (answer.kind === 'respond') return respond(res, answer.status, answer.headers, answer.body)
-      io.answer(answer.status, answer.headers, answer.body)
+      const answer = runPipeline(program, exchange, io)
+      if (!(answer instanceof Promise)) return io.finish(answer)
+      answer.then((settled) => io.finish(settled)).catch((error: unknown) => this.#broken(res, call, error))
     } catch (error) {
-      this.#failed(call, error)
-      sendError(res, 500, 'internal error')
+      this.#broken(res, call, error)
     }
+  }
+
+  /** The stage itself failed (not a hook: those become errorHandler calls and answers): logged, and a bare 500. */
+  #broken(res: ServerResponse, call: ModuleCall, error: unknown): void {
+    this.#failed(call, error)
+    sendError(res, 500, 'internal error')
   }
 
   /**
@@ -299,16 +310,16 @@ class StageRequest extends StageCalls implements PipelineIo {
     this.proxied = call.forward !== undefined
   }
 
-  send(exchange: Exchange, target: URL | undefined, relay?: Relay): Promise<SendResult> {
+  send(exchange: Exchange, target: URL | undefined, relay?: Relay): Maybe<SendResult> {
     const upstream = this.upstreamRequest(exchange, target)
-    if (typeof upstream === 'string') return Promise.resolve({ kind: 'failed', status: 500, message: upstream })
+    if (typeof upstream === 'string') return { kind: 'failed', status: 500, message: upstream }
     if (relay?.failures) {
       // Nothing after the upstream call needs the pipeline: forward as a plain route does, with the hooks' headers.
       upstream.request.clientHeaders = flatten(relay.headers)
       try {
         new Forward(this.req, this.#res, upstream.plan, this.options.upstreams, upstream.request).start()
       } catch {
-        return Promise.resolve({ kind: 'failed', status: 502, message: 'upstream unavailable' })
+        return { kind: 'failed', status: 502, message: 'upstream unavailable' }
       }
       return RELAYED
     }
@@ -353,8 +364,15 @@ class StageRequest extends StageCalls implements PipelineIo {
     this.#held!.discard()
   }
 
+  /** Writes what the pipeline answered, unless the client went away or the upstream's response was relayed already. */
+  finish(answer: PipelineAnswer): void {
+    if (answer.kind === 'aborted' || answer.kind === 'relayed') return
+    if (answer.kind === 'respond') return respond(this.#res, answer.status, answer.headers, answer.body)
+    this.#answer(answer.status, answer.headers, answer.body)
+  }
+
   /** Answers from the upstream: the body a hook read or rewrote, otherwise the upstream's, streamed. */
-  answer(status: number, headers: HeaderList, body: Uint8Array | undefined): void {
+  #answer(status: number, headers: HeaderList, body: Uint8Array | undefined): void {
     const forward = this.forward!
     const head = this.#head!
     const list = clientResponseHeaders(flatten(headers), forward.via, forward.globalHeaders)

@@ -153,7 +153,7 @@ export class DataPlane {
       if (!this.#withinBodyLimit(req, res, req.headers['content-length'])) return
       if (!this.#modules) return sendError(res, 501, 'modules are not enabled on this gateway')
       this.#track(res)
-      void this.#modules.run(req, res, plan)
+      this.#modules.run(req, res, plan)
       return
     }
     if (plan.hasBody && !this.#withinBodyLimit(req, res, req.headers['content-length'])) return

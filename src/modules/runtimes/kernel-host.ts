@@ -22,7 +22,16 @@ export interface KernelHostOptions {
 interface Pending {
   exchange: Exchange
   host: HostCalls
-  resolve: (outcome: HookOutcome) => void
+  /** Set once `run` has returned a promise: a call that completes synchronously never gets one. */
+  resolve: ((outcome: HookOutcome) => void) | undefined
+  /** The outcome of a call that completed before `run` returned. */
+  outcome: HookOutcome | undefined
+}
+
+/** Hands a call's outcome over: to its promise, or to `run` when the call completes before `run` returns. */
+function settle(pending: Pending, outcome: HookOutcome): void {
+  if (pending.resolve) pending.resolve(outcome)
+  else pending.outcome = outcome
 }
 
 const nodeCrypto = { createHash, createHmac, randomBytes, randomInt, randomUUID } as unknown as typeof NodeCrypto
@@ -62,8 +71,8 @@ export class KernelHost {
         this.#calls.delete(callId)
         this.#watchdog.untrack(callId)
         // JSON mode: only text is accepted from the realm; a realm object is never read on the host.
-        if (this.#mode === 'json' && typeof outcome !== 'string') return pending.resolve(failedOutcome(pending.exchange, 'the sandbox returned an unreadable outcome', 'crashed'))
-        pending.resolve(buildOutcome(pending.exchange, outcome, a, b, c))
+        if (this.#mode === 'json' && typeof outcome !== 'string') return settle(pending, failedOutcome(pending.exchange, 'the sandbox returned an unreadable outcome', 'crashed'))
+        settle(pending, buildOutcome(pending.exchange, outcome, a, b, c))
       },
       host: (callId, reqId, op, args, bytes) => this.#hostCall(Number(callId), Number(reqId), String(op), typeof args === 'string' ? args : '', hostBytes(bytes)),
       setTimer: (id, ms) => {
@@ -131,27 +140,32 @@ export class KernelHost {
     return { hooks: parsed.hooks }
   }
 
-  /** Runs one hook; resolves with the outcome, never rejects. */
-  run(programId: string, hook: HookName, exchange: Exchange, host: HostCalls, options?: RunOptions): Promise<HookOutcome> {
-    if (this.#closed) return Promise.resolve(failedOutcome(exchange, 'the module runtime is closed', 'unavailable'))
+  /**
+   * Runs one hook: the outcome itself when the hook finished synchronously (no promise, no suspended frame on the
+   * request path), else a promise of it. Never rejects.
+   */
+  run(programId: string, hook: HookName, exchange: Exchange, host: HostCalls, options?: RunOptions): HookOutcome | Promise<HookOutcome> {
+    if (this.#closed) return failedOutcome(exchange, 'the module runtime is closed', 'unavailable')
     const kernel = this.kernel()
     const callId = this.#nextCall++
+    const pending: Pending = { exchange, host, resolve: undefined, outcome: undefined }
+    this.#calls.set(callId, pending)
+    try {
+      const [a, b, c] = exchangeBodies(exchange)
+      if (this.#mode === 'json') {
+        // Strings pass into a vm realm as they are (same isolate): the cached snapshot texts cost nothing per call.
+        const json = snapshotJson
+        kernel.run(callId, programId, hook, exchangeJson(exchange), json(exchange.route).json, json(exchange.service).json, json(exchange.namespace).json, a, b, c)
+      } else kernel.run(callId, programId, hook, exchange, exchange.route, exchange.service, exchange.namespace, a, b, c)
+    } catch {
+      // The kernel never throws by design; if it does (e.g. a stack overflow), only this call fails.
+      this.#calls.delete(callId)
+      return pending.outcome ?? failedOutcome(exchange, 'the module runtime failed', 'crashed')
+    }
+    if (pending.outcome) return pending.outcome
+    // Still running (it awaits something): it gets a promise and a deadline.
     return new Promise<HookOutcome>((resolve) => {
-      this.#calls.set(callId, { exchange, host, resolve })
-      try {
-        const [a, b, c] = exchangeBodies(exchange)
-        if (this.#mode === 'json') {
-          // Strings pass into a vm realm as they are (same isolate): the cached snapshot texts cost nothing per call.
-          const json = snapshotJson
-          kernel.run(callId, programId, hook, exchangeJson(exchange), json(exchange.route).json, json(exchange.service).json, json(exchange.namespace).json, a, b, c)
-        } else kernel.run(callId, programId, hook, exchange, exchange.route, exchange.service, exchange.namespace, a, b, c)
-      } catch {
-        // The kernel never throws by design; if it does (e.g. a stack overflow), only this call fails.
-        if (this.#calls.delete(callId)) resolve(failedOutcome(exchange, 'the module runtime failed', 'crashed'))
-        return
-      }
-      // Synchronous hooks have completed by now; only calls still pending need a deadline.
-      if (!this.#calls.has(callId)) return
+      pending.resolve = resolve
       const deadline = options?.deadlineMs ?? this.#options.deadlineMs ?? DEFAULT_DEADLINE_MS
       this.#watchdog.track(callId, performance.now() + deadline, () => {
         if (!this.#calls.delete(callId)) return
@@ -170,7 +184,7 @@ export class KernelHost {
   /** Fails pending calls and drops the kernel (and with it the realm). */
   close(): void {
     this.#closed = true
-    for (const [, pending] of this.#calls) pending.resolve(failedOutcome(pending.exchange, 'the module runtime is closed', 'unavailable'))
+    for (const [, pending] of this.#calls) settle(pending, failedOutcome(pending.exchange, 'the module runtime is closed', 'unavailable'))
     this.#calls.clear()
     for (const t of this.#timers.values()) clearTimeout(t)
     this.#timers.clear()

@@ -33,7 +33,7 @@ export function createNativeRuntime(options: NativeRuntimeOptions = {}): ModuleR
       if (program.native?.kind !== 'dgate.module') throw new TypeError('the native program is not a defineModule() result')
       return host.prepare(program)
     },
-    run: (programId: string, hook: HookName, exchange: Exchange, calls: HostCalls, runOptions?: RunOptions): Promise<HookOutcome> => host.run(programId, hook, exchange, calls, runOptions),
+    run: (programId: string, hook: HookName, exchange: Exchange, calls: HostCalls, runOptions?: RunOptions): HookOutcome | Promise<HookOutcome> => host.run(programId, hook, exchange, calls, runOptions),
     release: (programId: string) => host.release(programId),
     async close() {
       host.close()

@@ -20,7 +20,7 @@ export function createRealmRuntime(options: RealmRuntimeOptions = {}): ModuleRun
       if ('native' in program) throw new TypeError('the realm runtime runs compiled modules; use the native runtime for defineModule()')
       return host.prepare(program)
     },
-    run: (programId: string, hook: HookName, exchange: Exchange, calls: HostCalls, runOptions?: RunOptions): Promise<HookOutcome> => host.run(programId, hook, exchange, calls, runOptions),
+    run: (programId: string, hook: HookName, exchange: Exchange, calls: HostCalls, runOptions?: RunOptions): HookOutcome | Promise<HookOutcome> => host.run(programId, hook, exchange, calls, runOptions),
     release: (programId: string) => host.release(programId),
     async close() {
       host.close()
