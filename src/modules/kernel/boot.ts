@@ -346,8 +346,6 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
       text.own(upstreamBody),
     ])
     const entry: Entry = { call, program, timers: undefined }
-    calls.set(callId, entry)
-    program.live.add(entry)
     let result: unknown
     active = entry
     try {
@@ -366,6 +364,10 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
         return finish(entry, undefined, message(e))
       }
       if (typeof then === 'function') {
+        // Still running: findable by abort() and by its program's async continuations (currentEntry). A call that
+        // completes synchronously never enters these (a map that grows and shrinks by one entry reallocates).
+        calls.set(callId, entry)
+        program.live.add(entry)
         // Adopted into a kernel promise; the runtime only ever sees the settled, normalised outcome.
         new Promise((resolve, reject) => {
           Reflect.apply(then as (...a: unknown[]) => unknown, result, [resolve, reject])

@@ -45,7 +45,14 @@ export class KernelHost {
   readonly #mode: 'json' | 'object'
   readonly #makeKernel: (env: KernelEnv) => Kernel
   readonly #options: KernelHostOptions
+  /** Calls still running after `run` returned (they await something). */
   readonly #calls = new Map<number, Pending>()
+  /**
+   * The call `run` is inside of. Most hooks complete before `run` returns; they are found here and never enter
+   * {@link #calls} (a map that grows and shrinks by one entry per call reallocates its table each time).
+   */
+  #currentId = 0
+  #current: Pending | undefined
   readonly #timers = new Map<number, ReturnType<typeof setTimeout>>()
   readonly #hooks = new Map<string, HookName[]>()
   readonly #watchdog: Watchdog
@@ -66,10 +73,13 @@ export class KernelHost {
     return {
       mode: this.#mode,
       complete: (callId, outcome, a, b, c) => {
-        const pending = this.#calls.get(callId)
+        const pending = this.#pending(callId)
         if (!pending) return
-        this.#calls.delete(callId)
-        this.#watchdog.untrack(callId)
+        if (pending === this.#current) this.#current = undefined
+        else {
+          this.#calls.delete(callId)
+          this.#watchdog.untrack(callId)
+        }
         // JSON mode: only text is accepted from the realm; a realm object is never read on the host.
         if (this.#mode === 'json' && typeof outcome !== 'string') return settle(pending, failedOutcome(pending.exchange, 'the sandbox returned an unreadable outcome', 'crashed'))
         settle(pending, buildOutcome(pending.exchange, outcome, a, b, c))
@@ -96,8 +106,13 @@ export class KernelHost {
     }
   }
 
+  /** A running call by id. */
+  #pending(callId: number): Pending | undefined {
+    return callId === this.#currentId && this.#current !== undefined ? this.#current : this.#calls.get(callId)
+  }
+
   #hostCall(callId: number, reqId: number, op: string, args: string, bytes: Uint8Array | undefined): void {
-    const pending = this.#calls.get(callId)
+    const pending = this.#pending(callId)
     if (reqId === 0) {
       if (op !== 'log') return
       try {
@@ -149,7 +164,8 @@ export class KernelHost {
     const kernel = this.kernel()
     const callId = this.#nextCall++
     const pending: Pending = { exchange, host, resolve: undefined, outcome: undefined }
-    this.#calls.set(callId, pending)
+    this.#currentId = callId
+    this.#current = pending
     try {
       const [a, b, c] = exchangeBodies(exchange)
       if (this.#mode === 'json') {
@@ -159,11 +175,13 @@ export class KernelHost {
       } else kernel.run(callId, programId, hook, exchange, exchange.route, exchange.service, exchange.namespace, a, b, c)
     } catch {
       // The kernel never throws by design; if it does (e.g. a stack overflow), only this call fails.
-      this.#calls.delete(callId)
+      this.#current = undefined
       return pending.outcome ?? failedOutcome(exchange, 'the module runtime failed', 'crashed')
     }
     if (pending.outcome) return pending.outcome
     // Still running (it awaits something): it gets a promise and a deadline.
+    this.#current = undefined
+    this.#calls.set(callId, pending)
     return new Promise<HookOutcome>((resolve) => {
       pending.resolve = resolve
       const deadline = options?.deadlineMs ?? this.#options.deadlineMs ?? DEFAULT_DEADLINE_MS

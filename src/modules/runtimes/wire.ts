@@ -21,7 +21,11 @@ export function flatHeaders(list: HeaderList): string | HeaderList {
   return out
 }
 
-/** A header list from the kernel (flat string or pairs), as fresh host string pairs; undefined if malformed. */
+/**
+ * A header list from the kernel (flat string or pairs) as host string pairs; undefined if malformed. Pairs are
+ * checked, not copied: they are host arrays already (parsed by the host's JSON from a sandbox's text, or released
+ * by the host-realm kernel of the native runtime, whose header maps copy before their next change).
+ */
 export function headerPairs(value: unknown): HeaderList | undefined {
   if (typeof value === 'string') {
     if (value === '') return []
@@ -32,12 +36,10 @@ export function headerPairs(value: unknown): HeaderList | undefined {
     return out
   }
   if (!Array.isArray(value)) return undefined
-  const out: HeaderList = []
   for (const pair of value as unknown[]) {
-    if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') return undefined
-    out.push([pair[0], pair[1]])
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') return undefined
   }
-  return out
+  return value as HeaderList
 }
 
 /**
