@@ -273,12 +273,13 @@ class StageCalls implements Omit<HostCalls, 'readUpstreamBody'> {
     }
     const query = plan.service.disableQueryParams ? '' : exchange.request.query
     let path: string
-    if (exchange.request.path === this.#path) path = rewrite(plan.upstream, call.route, call.pattern, call.path, call.restStart, query)
-    else {
+    if (exchange.request.path !== this.#path) {
       const assigned = assignedPath(exchange.request.path, call.pattern, call.route.stripPath)
       if ('refused' in assigned) return assigned.refused
       path = upstreamTarget(plan.upstream, assigned.path, query)
-    }
+    } else if (target || exchange.request.query !== call.query) path = rewrite(plan.upstream, call.route, call.pattern, call.path, call.restStart, query)
+    // The hooks changed neither the upstream, the path nor the query: the routed target stands.
+    else path = plan.target
     const request: UpstreamRequest = {
       method: exchange.request.method,
       target: path,
@@ -315,7 +316,7 @@ class StageRequest extends StageCalls implements PipelineIo {
     if (typeof upstream === 'string') return { kind: 'failed', status: 500, message: upstream }
     if (relay?.failures) {
       // Nothing after the upstream call needs the pipeline: forward as a plain route does, with the hooks' headers.
-      upstream.request.clientHeaders = flatten(relay.headers)
+      if (relay.headers.length > 0) upstream.request.clientHeaders = flatten(relay.headers)
       try {
         new Forward(this.req, this.#res, upstream.plan, this.options.upstreams, upstream.request).start()
       } catch {
