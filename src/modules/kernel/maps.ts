@@ -54,17 +54,19 @@ export function makeMaps(encodeQuery: (pairs: [string, string][]) => string): Ma
         return m.#pairs
       }
       rawPut = (m, name, value) => {
-        m.#own()
+        // filter() makes a fresh list: the map owns it.
         m.#pairs = m.#pairs.filter(([k]) => k.toLowerCase() !== name)
+        m.#owned = true
         if (value !== undefined) m.#pairs.push([name, value])
       }
     }
     constructor(pairs: [string, string][]) {
       this.#pairs = pairs
     }
+    /** Copies the list before its first change; the pairs themselves are never changed in place, so they are shared. */
     #own(): void {
       if (!this.#owned) {
-        this.#pairs = this.#pairs.map(([k, v]) => [k, v])
+        this.#pairs = this.#pairs.slice()
         this.#owned = true
       }
     }
