@@ -175,8 +175,8 @@ export function runRequestHooks(program: PipelineProgram, exchange: Exchange, io
 }
 
 /**
- * One request through the pipeline. A class rather than closures: it is also the exchange's {@link HostCalls}, so a
- * request costs one object here however many hooks run.
+ * One request through the pipeline. It is also the exchange's {@link HostCalls}, so hooks' host calls cost no object
+ * of their own. Each step returns its result as a value when nothing it waited for was pending ({@link Maybe}).
  */
 class PipelineRun implements HostCalls {
   readonly #program: PipelineProgram
@@ -263,6 +263,7 @@ class PipelineRun implements HostCalls {
     })
   }
 
+  /** The whole pipeline: the request phase, the upstream call and the response phase, or a handler's answer. */
   run(): Maybe<PipelineAnswer> {
     if (!this.#io.proxied) return this.#handle()
     return after(this.requestPhase(), (phase) => {
@@ -300,6 +301,7 @@ class PipelineRun implements HostCalls {
     })
   }
 
+  /** responseModifier over the upstream's response: the answer is the response as it left it, or what it built. */
   async #modifyResponse(sent: SendResult & { kind: 'response' }): Promise<PipelineAnswer> {
     const exchange = this.#exchange
     const original = sent.body instanceof Uint8Array ? bytesBody(sent.body) : sent.body
