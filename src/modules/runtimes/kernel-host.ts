@@ -164,6 +164,9 @@ export class KernelHost {
     const kernel = this.kernel()
     const callId = this.#nextCall++
     const pending: Pending = { exchange, host, resolve: undefined, outcome: undefined }
+    // Saved and restored, should a host call made by the hook ever run another hook before it returns.
+    const outerId = this.#currentId
+    const outer = this.#current
     this.#currentId = callId
     this.#current = pending
     try {
@@ -175,12 +178,13 @@ export class KernelHost {
       } else kernel.run(callId, programId, hook, exchange, exchange.route, exchange.service, exchange.namespace, a, b, c)
     } catch {
       // The kernel never throws by design; if it does (e.g. a stack overflow), only this call fails.
-      this.#current = undefined
       return pending.outcome ?? failedOutcome(exchange, 'the module runtime failed', 'crashed')
+    } finally {
+      this.#currentId = outerId
+      this.#current = outer
     }
     if (pending.outcome) return pending.outcome
     // Still running (it awaits something): it gets a promise and a deadline.
-    this.#current = undefined
     this.#calls.set(callId, pending)
     return new Promise<HookOutcome>((resolve) => {
       pending.resolve = resolve
