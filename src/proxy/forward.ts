@@ -55,7 +55,10 @@ export interface UpstreamRequest {
   headers: string[]
   /** The body a hook read or rewrote; undefined: stream the client's (when it has one). */
   body: Uint8Array | undefined
-  /** Flat list of headers hooks set on `ctx.response()`, sent to the client before the upstream's (not held forwards: their owner answers). */
+  /**
+   * Flat list of headers hooks set on `ctx.response()`, sent to the client before the upstream's when the upstream
+   * response goes out as it came (a plain forward, or {@link Forward.relayUpstream}).
+   */
   clientHeaders?: readonly string[] | undefined
 }
 
@@ -201,9 +204,7 @@ export class Forward {
       this.#onHead!({ kind: 'response', status: statusCode, statusText, headers })
       return true
     }
-    const { via, globalHeaders } = this.#plan
-    const own = this.#clientHeaders
-    const list = clientResponseHeaders(own === undefined || own.length === 0 ? headers : [...own, ...headers], via, globalHeaders)
+    const list = this.#clientList(headers)
     if (statusText) this.#res.writeHead(statusCode, statusText, list)
     else this.#res.writeHead(statusCode, list)
     return true
@@ -332,6 +333,17 @@ export class Forward {
     this.#paused = false
     if (flowing) this.#resume()
     else res.once('drain', this.#resume)
+  }
+
+  /** Sends the held response to the client as the upstream sent it, with the headers a plain forward would send. */
+  relayUpstream(status: number, statusText: string | undefined, headers: readonly string[]): void {
+    this.relay(status, statusText, this.#clientList(headers))
+  }
+
+  /** The client response's headers for upstream `headers`: the hooks' headers first, then the proxy's rules. */
+  #clientList(headers: readonly string[]): string[] {
+    const own = this.#clientHeaders
+    return clientResponseHeaders(own === undefined || own.length === 0 ? headers : [...own, ...headers], this.#plan.via, this.#plan.globalHeaders)
   }
 
   /** Reads the whole held body (at most `max` bytes), for a hook. */

@@ -302,8 +302,8 @@ class StageRequest extends StageCalls implements PipelineIo {
   #held: Forward | undefined
   #head: (UpstreamHead & { kind: 'response' }) | undefined
   #sent: ((result: SendResult) => void) | undefined
-  /** Set when the pipeline lets the upstream response go straight to the client: the hooks' headers to add. */
-  #relay: HeaderList | undefined
+  /** Whether the pipeline lets the upstream response go straight to the client. */
+  #relay = false
 
   constructor(options: ModuleStageOptions, data: Pick<HostCalls, 'documents' | 'storage'>, req: IncomingMessage, res: ServerResponse, call: ModuleCall, exchange: Exchange) {
     super(options, data, req, call, exchange)
@@ -314,9 +314,9 @@ class StageRequest extends StageCalls implements PipelineIo {
   send(exchange: Exchange, target: URL | undefined, relay?: Relay): Maybe<SendResult> {
     const upstream = this.upstreamRequest(exchange, target)
     if (typeof upstream === 'string') return { kind: 'failed', status: 500, message: upstream }
+    if (relay && relay.headers.length > 0) upstream.request.clientHeaders = flatten(relay.headers)
     if (relay?.failures) {
       // Nothing after the upstream call needs the pipeline: forward as a plain route does, with the hooks' headers.
-      if (relay.headers.length > 0) upstream.request.clientHeaders = flatten(relay.headers)
       try {
         new Forward(this.req, this.#res, upstream.plan, this.options.upstreams, upstream.request).start()
       } catch {
@@ -324,7 +324,7 @@ class StageRequest extends StageCalls implements PipelineIo {
       }
       return RELAYED
     }
-    this.#relay = relay?.headers
+    this.#relay = relay !== undefined
     return new Promise<SendResult>((resolve) => {
       this.#sent = resolve
       try {
@@ -339,13 +339,10 @@ class StageRequest extends StageCalls implements PipelineIo {
     const sent = this.#sent!
     this.#sent = undefined
     if (head.kind !== 'response') return sent(head)
-    const relay = this.#relay
-    if (relay !== undefined) {
+    if (this.#relay) {
       // The answer is the upstream's response: relay it now, as a plain route would, instead of after the pipeline.
-      const forward = this.forward!
-      const list = clientResponseHeaders(relay.length === 0 ? head.headers : [...flatten(relay), ...head.headers], forward.via, forward.globalHeaders)
-      this.#held!.relay(head.status, head.statusText, list)
-      return sent({ kind: 'relayed' })
+      this.#held!.relayUpstream(head.status, head.statusText, head.headers)
+      return sent(RELAYED)
     }
     this.#head = head
     sent({ kind: 'response', statusCode: head.status, headers: pairsOf(head.headers), body: this })
