@@ -132,3 +132,27 @@ describe('a client that goes away on a module route', () => {
     await slow.close()
   })
 })
+
+describe('a module that passes its check but does not load in the runtime', () => {
+  it('answers 500 "module failed to load", logs why, and serves again once the module is replaced', async () => {
+    // The write-time check allows a second of top-level code; this gateway's workers give it 200 ms.
+    const errors: string[] = []
+    const strict = await createGateway({ modules: { workers: 1, deadlineMs: 200 }, logger: { debug() {}, info() {}, warn() {}, error: (m) => errors.push(m) } })
+    try {
+      await strict.services.put({ name: 'echo', urls: [upstream.url] })
+      const busy = 'const until = Date.now() + 400; while (Date.now() < until) {}\nexport function requestModifier() {}'
+      await strict.modules.put({ name: 'slowstart', payload: busy, moduleType: 'javascript' })
+      await strict.routes.put({ name: 'slowstart', paths: ['/slowstart'], methods: ['GET'], service: 'echo', modules: ['slowstart'] })
+      const refused = await strict.fetch(new Request('http://x/slowstart'))
+      expect([refused.status, await refused.json()]).toEqual([500, { error: 'module failed to load', status: 500 }])
+      expect(errors.some((line) => line.includes('module "slowstart" failed to load') && line.includes('did not finish within 200 ms'))).toBe(true)
+
+      await strict.modules.put({ name: 'slowstart', payload: 'export function requestModifier() {}', moduleType: 'javascript' })
+      const served = await strict.fetch(new Request('http://x/slowstart'))
+      expect(served.status).toBe(200)
+      await served.body?.cancel()
+    } finally {
+      await strict.close()
+    }
+  })
+})
