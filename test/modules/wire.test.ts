@@ -1,52 +1,84 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildOutcome, exchangeJson, flatHeaders, headerPairs, snapshotJson } from '../../src/modules/runtimes/wire.js'
+import { buildOutcome, exchangeFields, snapshotJson } from '../../src/modules/runtimes/wire.js'
 import type { HeaderList, ModuleContext, ModuleRuntime } from '../../src/modules/types.js'
 import { createNativeRuntime } from '../../src/modules/runtimes/native.js'
 import { FakeHost, RUNTIMES, exchange, load } from './helpers.js'
 
-// The cheap per-call path: flat header lists, snapshots serialized once per object, locals sent back only when a
+// The cheap per-call path: positional fields, snapshots serialized once per object, locals sent back only when a
 // hook may have changed them, batched worker messages. These tests pin the behaviour the shortcuts must keep.
 
+/** Outcome fields with the given positions set (the rest undefined, `responseEnded` false), then `tail`. */
+function fields(set: Record<number, unknown>, ...tail: unknown[]): unknown[] {
+  const out: unknown[] = Array.from({ length: 16 }, (_, i) => (i === 6 ? false : undefined))
+  for (const [i, v] of Object.entries(set)) out[Number(i)] = v
+  return [...out, ...tail]
+}
+
 describe('wire encoding', () => {
-  it('flattens header lists and reads them back as fresh string pairs', () => {
-    const list: HeaderList = [['accept', '*/*'], ['x-empty', ''], ['x-multi', 'a'], ['x-multi', 'b']]
-    const flat = flatHeaders(list)
-    expect(typeof flat).toBe('string')
-    expect(headerPairs(flat)).toEqual(list)
-    expect(headerPairs(flatHeaders([]))).toEqual([])
+  it('sends the header lists as their lengths, then their names and values', () => {
+    const ex = exchange({
+      request: { headers: [['accept', '*/*'], ['x-del', 'a\x7fb']] },
+      response: { headers: [['x-r', '1']], ended: false },
+      upstream: { statusCode: 200, headers: [] },
+    })
+    const sent = exchangeFields(ex)
+    expect(sent.slice(15)).toEqual([2, 1, 0, 'accept', '*/*', 'x-del', 'a\x7fb', 'x-r', '1'])
   })
 
-  it('keeps a list whose names or values hold the separator as pairs', () => {
-    const list: HeaderList = [['x-del', 'a\x7fb']]
-    expect(flatHeaders(list)).toBe(list)
-    expect(headerPairs(list)).toEqual(list)
+  it('reads the header lists of an outcome back in order: request, response, upstream', () => {
+    const ex = exchange({ upstream: { statusCode: 200, headers: [] } })
+    const out = buildOutcome(ex, fields({ 8: 201, 13: 1, 14: 0, 15: 2 }, 'x-a', '1', 'u-1', 'a', 'u-2', ''), false)
+    expect(out.request?.headers).toEqual([['x-a', '1']])
+    expect(out.response).toEqual({ headers: [], ended: false })
+    expect(out.upstream).toEqual({ statusCode: 201, headers: [['u-1', 'a'], ['u-2', '']] })
   })
 
-  it('refuses malformed header lists from a sandbox', () => {
-    expect(headerPairs('a\x7fb\x7fc')).toBeUndefined()
-    expect(headerPairs([['a', 1]])).toBeUndefined()
-    expect(headerPairs({})).toBeUndefined()
+  it('refuses malformed outcomes, and arrays from a sandbox', () => {
     const ex = exchange()
-    expect(buildOutcome(ex, JSON.stringify({ request: { headers: 'odd' } }), undefined, undefined, undefined).error?.code).toBe('crashed')
-    expect(buildOutcome(ex, JSON.stringify({ response: { headers: 7, ended: true } }), undefined, undefined, undefined).error?.code).toBe('crashed')
-    expect(buildOutcome(ex, JSON.stringify({ upstream: { statusCode: '200', headers: '' } }), undefined, undefined, undefined).error?.code).toBe('crashed')
+    const crashed = (f: unknown[], objects = false): string | undefined => buildOutcome(ex, f, objects).error?.code
+    expect(crashed(fields({ 13: 2 }, 'a', 'b', 'c'))).toBe('crashed') // fewer names and values than announced
+    expect(crashed(fields({ 13: 1 }, 'a', 1))).toBe('crashed')
+    expect(crashed(fields({ 13: -1 }))).toBe('crashed')
+    expect(crashed(fields({ 13: '1' }, 'a', 'b'))).toBe('crashed')
+    expect(crashed(fields({ 13: [['a', '1']] }))).toBe('crashed') // an array is read only from the host-realm kernel
+    expect(buildOutcome(ex, fields({ 13: [['a', '1']] }), true).request?.headers).toEqual([['a', '1']])
+    expect(crashed(fields({ 13: [['a', 1]] }), true)).toBe('crashed')
+    expect(crashed(fields({ 14: 7 }))).toBe('crashed')
+    expect(crashed(fields({ 8: '200', 15: 0 }))).toBe('crashed')
+    expect(crashed(fields({ 0: '[1]' }))).toBe('crashed')
+    expect(crashed(fields({ 0: '{not json' }))).toBe('crashed')
+    expect(crashed(fields({ 0: { a: 1 } }), true)).toBe('crashed')
+    expect(crashed(fields({ 9: { a: 1 } }), true)).toBe('crashed')
   })
 
   it('keeps only the documented request changes of an outcome', () => {
     const ex = exchange()
-    const out = buildOutcome(ex, JSON.stringify({ request: { query: 'a=1', method: 'POST', path: '/x', extra: { evil: true }, headers: 'a\x7f1' } }), undefined, undefined, undefined)
+    const out = buildOutcome(ex, fields({ 3: 'a=1', 4: 'POST', 5: '/x', 13: 1 }, 'a', '1', { evil: true }), false)
     expect(out.request).toEqual({ query: 'a=1', method: 'POST', path: '/x', headers: [['a', '1']] })
     expect(out.locals).toBe(ex.locals)
+    expect(Object.keys(out)).toEqual(['locals', 'request'])
   })
 
-  it('serializes a snapshot once per object, and never the route into the exchange text', () => {
+  it('copies bodies out of the fields, and reads locals and the result as JSON text', () => {
+    const ex = exchange()
+    const body = new Uint8Array([1, 2, 3])
+    const out = buildOutcome(ex, fields({ 0: '{"n":1}', 9: '[true]', 10: body }), false)
+    expect(out.locals).toEqual({ n: 1 })
+    expect(out.result).toEqual([true])
+    expect(out.request?.body).toEqual(body)
+    expect(out.request?.body).not.toBe(body)
+  })
+
+  it('serializes a snapshot once per object, and never the route into the exchange fields', () => {
     const route = { name: 'r', paths: ['/a'] }
     const first = snapshotJson(route)
     expect(snapshotJson(route)).toBe(first)
     expect(JSON.parse(first.json)).toEqual(route)
     expect(snapshotJson({ name: 'r', paths: ['/a'] }).id).not.toBe(first.id)
     expect(snapshotJson(null)).toEqual({ id: 0, json: '' })
-    expect(exchangeJson(exchange({ route }))).not.toContain('"paths"')
+    const sent = exchangeFields(exchange({ route }))
+    expect(sent.every((f) => f === undefined || typeof f !== 'object')).toBe(true)
+    expect(JSON.stringify(sent)).not.toContain('paths')
   })
 })
 

@@ -1,5 +1,5 @@
 import type { CallState, makeContext } from './context.js'
-import type { Kernel, KernelEnv } from './env.js'
+import type { Kernel, KernelEnv, OutcomeFields } from './env.js'
 import type { Rpc, makeImports } from './imports.js'
 import type { makeMaps } from './maps.js'
 import type { makeText } from './text.js'
@@ -117,7 +117,7 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
   const text = f.makeText(env)
   const web = f.makeWeb(env)
   const maps = f.makeMaps(web.encodeQuery)
-  const ctx = f.makeContext(text, web, maps, SafeError)
+  const ctx = f.makeContext(text, web, maps, SafeError, message)
   const imports = f.makeImports({
     env,
     text,
@@ -153,34 +153,6 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
   })
   for (const c of [...ctx.classes, ...maps.classes, ...imports.classes, web.URL, web.URLSearchParams, text.TextEncoder, text.TextDecoder]) harden(c)
 
-  function emit(callId: number, outcome: Record<string, unknown>, a?: Uint8Array, b?: Uint8Array, c?: Uint8Array): void {
-    const notJson = (e: unknown): Record<string, unknown> => ({ locals: {}, error: { message: `the per-request locals are not JSON: ${message(e)}`, code: 'thrown' } })
-    if (env.mode === 'json') {
-      // Header lists leave flat, as they came in (runtimes/wire.ts reads both forms).
-      const parts = [outcome.request, outcome.response, outcome.upstream] as ({ headers?: [string, string][] } | undefined)[]
-      for (const part of parts) if (part && part.headers) (part as { headers: unknown }).headers = flatHeaders(part.headers)
-      let payload: string
-      try {
-        payload = JSON.stringify(outcome)
-      } catch (e) {
-        payload = JSON.stringify(notJson(e))
-        a = b = c = undefined
-      }
-      return env.complete(callId, payload, a, b, c)
-    }
-    // Native mode: the outcome is handed over as it is (plain data made by the kernel: strings, numbers, released
-    // header arrays, a result already JSON-copied); only the locals the hook touched still go through JSON, so they
-    // come out exactly as in the sandboxes and the module keeps no reference into the host's copy.
-    if (outcome.locals !== undefined) {
-      try {
-        outcome.locals = JSON.parse(JSON.stringify(outcome.locals)) as unknown
-      } catch (e) {
-        return env.complete(callId, notJson(e))
-      }
-    }
-    env.complete(callId, outcome, a, b, c)
-  }
-
   function stop(entry: Entry): void {
     entry.call.done = true
     if (entry.timers) {
@@ -197,49 +169,13 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
   function finish(entry: Entry, result: unknown, failure: string | undefined): void {
     if (entry.call.done) return
     stop(entry)
-    let parts: ReturnType<typeof ctx.outcomeOf>
+    let outcome: OutcomeFields
     try {
-      parts = ctx.outcomeOf(entry.call, result, failure)
+      outcome = ctx.outcomeOf(entry.call, result, failure)
     } catch (e) {
-      parts = [{ locals: {}, error: { message: message(e), code: 'thrown' } }, undefined, undefined, undefined]
+      outcome = ctx.failed(message(e), 'thrown')
     }
-    emit(entry.call.id, parts[0], parts[1], parts[2], parts[3])
-  }
-
-  /** DEL cannot appear in HTTP header names or values; lists that contain one anyway cross as pairs. */
-  const SEP = '\x7f'
-  function flatHeaders(list: [string, string][]): string | [string, string][] {
-    let out = ''
-    for (let i = 0; i < list.length; i++) {
-      const name = list[i]![0]
-      const value = list[i]![1]
-      if (name.includes(SEP) || value.includes(SEP)) return list
-      out += i === 0 ? name + SEP + value : SEP + name + SEP + value
-    }
-    return out
-  }
-  function headerPairs(value: unknown): [string, string][] {
-    if (typeof value !== 'string') return Array.isArray(value) ? (value as [string, string][]) : []
-    if (value === '') return []
-    const parts = value.split(SEP)
-    const out: [string, string][] = []
-    for (let i = 0; i + 1 < parts.length; i += 2) out.push([parts[i]!, parts[i + 1]!])
-    return out
-  }
-  /** The exchange from the flat array `runtimes/wire.ts` `exchangeJson` writes. */
-  function decodeExchange(w: unknown[]): Parameters<typeof ctx.begin>[2] {
-    return {
-      id: w[0] as string,
-      request: {
-        method: w[1] as string, path: w[2] as string, host: w[3] as string, proto: w[4] as string, remoteAddress: w[5] as string,
-        contentLength: w[6] as number, query: w[7] as string, headers: headerPairs(w[8]),
-      },
-      params: (w[9] ?? {}) as Record<string, string>,
-      locals: (w[10] ?? {}) as Record<string, unknown>,
-      response: { status: (w[11] ?? undefined) as number | undefined, headers: headerPairs(w[12]), ended: w[13] === true },
-      upstream: w[14] === null || w[14] === undefined ? undefined : { statusCode: w[14] as number, headers: headerPairs(w[15]) },
-      error: (w[16] ?? undefined) as { message: string; status?: number } | undefined,
-    }
+    env.complete(entry.call.id, ...outcome)
   }
 
   function text_(value: unknown): string {
@@ -320,31 +256,23 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
   }
 
   // Typed by the Kernel interface, which documents the arguments.
-  const run: Kernel['run'] = (callId, programId, hook, exchange, route, service, namespace, requestBody, responseBody, upstreamBody) => {
+  const run: Kernel['run'] = (callId, programId, hook, route, service, namespace, requestBody, responseBody, upstreamBody, ...exchange) => {
     const program = programs.get(programId)
     const fn = program ? program.hooks[hook] : undefined
     if (!program || typeof fn !== 'function') {
       const reason = program ? `the module does not export ${hook}` : `program ${programId} is not loaded`
-      return emit(callId, { error: { message: reason, code: 'unavailable' } })
-    }
-    let ex: Parameters<typeof ctx.begin>[2]
-    try {
-      if (typeof exchange === 'string') {
-        const wire: unknown = JSON.parse(exchange)
-        if (!Array.isArray(wire)) throw new TypeError('not an exchange')
-        ex = decodeExchange(wire)
-      } else ex = exchange as typeof ex
-    } catch (e) {
-      return emit(callId, { error: { message: `invalid exchange: ${message(e)}`, code: 'unavailable' } })
+      return env.complete(callId, ...ctx.failed(reason, 'unavailable'))
     }
     const owned = env.mode === 'json'
     // JSON mode takes snapshot text only: anything else from the runtime is treated as absent.
     const snapshots: [unknown, unknown, unknown] = owned ? [text_(route), text_(service), text_(namespace)] : [route, service, namespace]
-    const call = ctx.begin(callId, hook, ex, owned, snapshots, (op, args, bytes) => request(callId, op, args, bytes), [
-      text.own(requestBody),
-      text.own(responseBody),
-      text.own(upstreamBody),
-    ])
+    let call: CallState
+    try {
+      const bodies: [Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined] = [text.own(requestBody), text.own(responseBody), text.own(upstreamBody)]
+      call = ctx.begin(callId, hook, exchange, owned, snapshots, (op, args, bytes) => request(callId, op, args, bytes), bodies)
+    } catch (e) {
+      return env.complete(callId, ...ctx.failed(`invalid exchange: ${message(e)}`, 'unavailable'))
+    }
     const entry: Entry = { call, program, timers: undefined }
     let result: unknown
     active = entry

@@ -1,17 +1,18 @@
-import type { TextTools } from './env.js'
+import type { ExchangeFields, OutcomeFields, TextTools } from './env.js'
 import type { MapTools } from './maps.js'
 import type { WebTools } from './web.js'
 
 /**
- * The exchange as the kernel reads it. Bodies arrive separately, and so do the route, service and namespace
- * snapshots ({@link CallState.snapshots}): they are the same for many calls, so the host serializes them once and
- * the kernel parses them only when a hook asks (`ctx.route()`…).
+ * The exchange as the kernel reads it: the host's `Exchange` in object mode, decoded from its
+ * {@link ExchangeFields} in JSON mode, where params and locals stay JSON text until a hook reads them. Bodies arrive
+ * separately, and so do the route, service and namespace snapshots ({@link CallState.snapshots}): they are the same
+ * for many calls, so the host serializes them once and the kernel parses them only when a hook asks (`ctx.route()`…).
  */
 interface ExchangeData {
   id: string
   request: { method: string; path: string; host: string; proto: string; remoteAddress: string; contentLength: number; headers: [string, string][]; query: string }
-  params: Record<string, string>
-  locals?: Record<string, unknown>
+  params: Record<string, string> | string
+  locals?: Record<string, unknown> | string
   response: { status?: number; headers: [string, string][]; ended: boolean }
   upstream?: { statusCode: number; headers: [string, string][] }
   error?: { message: string; status?: number }
@@ -22,7 +23,7 @@ export interface CallState {
   readonly id: number
   readonly hook: string
   readonly ex: ExchangeData
-  /** Whether `ex` is the kernel's own copy (JSON mode) or the host's object (native mode, copied on access). */
+  /** Whether `ex` is the kernel's own (JSON mode) or the host's object (native mode, copied on access). */
   readonly owned: boolean
   /**
    * Route, service and namespace: JSON text (`''` for none) in JSON mode, the host's objects in native mode. Parsed
@@ -59,11 +60,14 @@ export interface CallState {
 
 /** What `makeContext` provides to the boot code. */
 export interface ContextTools {
-  /** Creates the state of a call; `owned` says whether `ex` is the kernel's own copy (JSON mode). */
+  /**
+   * Creates the state of a call. `owned` (JSON mode): `exchange` is its {@link ExchangeFields}; otherwise the host's
+   * exchange object alone.
+   */
   begin(
     id: number,
     hook: string,
-    ex: ExchangeData,
+    exchange: ExchangeFields | [object],
     owned: boolean,
     snapshots: CallState['snapshots'],
     rpc: CallState['rpc'],
@@ -73,8 +77,10 @@ export interface ContextTools {
   ctxOf(call: CallState): unknown
   /** The `err` argument of `errorHandler`. */
   errorOf(call: CallState): unknown
-  /** The outcome (before JSON) and the bodies that changed. */
-  outcomeOf(call: CallState, result: unknown, failure: string | undefined): [Record<string, unknown>, Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined]
+  /** The outcome of a call that returned `result` or failed with `failure`. */
+  outcomeOf(call: CallState, result: unknown, failure: string | undefined): OutcomeFields
+  /** The outcome of a call that failed before or outside its hook. */
+  failed(message: string, code: string): OutcomeFields
   /** Classes whose instances modules see, to harden once. */
   classes: unknown[]
 }
@@ -83,7 +89,7 @@ export interface ContextTools {
  * Kernel part: `ctx` over plain exchange data (DESIGN.md 5.2; DGate's names with its bugs fixed). Self-contained:
  * serialized into the sandbox, and called directly in the host realm by the native runtime.
  */
-export function makeContext(text: TextTools, web: WebTools, maps: MapTools, SafeError: ErrorConstructor): ContextTools {
+export function makeContext(text: TextTools, web: WebTools, maps: MapTools, SafeError: ErrorConstructor, describe: (error: unknown) => string): ContextTools {
   const { JSON, Object, String, Number, TypeError, RangeError, Date, Math, Promise, Uint8Array } = globalThis
 
   const STATUS_TEXT: Record<number, string> = {
@@ -110,13 +116,39 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
   function copy<T>(value: T): T {
     return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T)
   }
+  /** Host data as this call's own: parsed from JSON text (JSON mode), or a copy of the host's object. */
+  function own(value: unknown): unknown {
+    if (typeof value === 'string') return value === '' ? undefined : JSON.parse(value)
+    return value === undefined || value === null ? undefined : copy(value)
+  }
+
+  // Header lists across the boundary (WireHeaders in env.ts): names and values at the end of the fields.
+  function pairsAt(fields: unknown[], from: number, count: number): [string, string][] {
+    const out: [string, string][] = []
+    for (let i = from, end = from + 2 * count; i < end; i += 2) out.push([fields[i] as string, fields[i + 1] as string])
+    return out
+  }
+  function decodeExchange(w: ExchangeFields): ExchangeData {
+    const reqAt = 18
+    const resAt = reqAt + 2 * w[15]
+    const upAt = resAt + 2 * w[16]
+    return {
+      id: w[0],
+      request: { method: w[1], path: w[2], host: w[3], proto: w[4], remoteAddress: w[5], contentLength: w[6], query: w[7], headers: pairsAt(w, reqAt, w[15]) },
+      params: w[8],
+      locals: w[9],
+      response: { status: w[10], headers: pairsAt(w, resAt, w[16]), ended: w[11] },
+      upstream: w[12] === undefined ? undefined : { statusCode: w[12], headers: pairsAt(w, upAt, w[17]) },
+      error: w[13] === undefined ? undefined : { message: w[13], status: w[14] },
+    }
+  }
   function live(call: CallState): void {
     if (call.done) throw new SafeError('this request has already finished; ctx can no longer be used')
   }
   /** The call's locals; `write` marks them as possibly changed (they then go back to the host). */
   function localsOf(call: CallState, write: boolean): Record<string, unknown> {
     if (write) call.localsTouched = true
-    return (call.locals ??= call.owned ? (call.ex.locals ?? {}) : copy(call.ex.locals ?? {}))
+    return (call.locals ??= (own(call.ex.locals) as Record<string, unknown> | undefined) ?? {})
   }
   function requestHeaders(call: CallState): ReturnType<MapTools['headers']> {
     return (call.reqHeaders ??= maps.headers(call.ex.request.headers))
@@ -434,19 +466,13 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     #response: Response | undefined
     #upstream: Upstream | undefined
     #snapshots: Record<string, unknown> = {}
-    #owned: boolean
-    constructor(call: CallState, owned: boolean) {
+    constructor(call: CallState) {
       this.#call = call
-      this.#owned = owned
     }
     #snapshot(key: 'route' | 'service' | 'namespace' | 'params'): unknown {
       if (!(key in this.#snapshots)) {
-        let value: unknown
-        if (key === 'params') value = this.#owned ? this.#call.ex.params : copy(this.#call.ex.params)
-        else {
-          const raw = this.#call.snapshots[key === 'route' ? 0 : key === 'service' ? 1 : 2]
-          value = this.#owned ? (typeof raw === 'string' && raw !== '' ? JSON.parse(raw) : null) : raw === undefined || raw === null ? null : copy(raw)
-        }
+        const c = this.#call
+        const value = own(key === 'params' ? c.ex.params : c.snapshots[key === 'route' ? 0 : key === 'service' ? 1 : 2])
         this.#snapshots[key] = value === undefined ? null : value
       }
       return this.#snapshots[key]
@@ -500,8 +526,9 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     }
   }
 
-  const begin: ContextTools['begin'] = (id, hook, ex, owned, snapshots, rpc, bodies) => {
+  const begin: ContextTools['begin'] = (id, hook, exchange, owned, snapshots, rpc, bodies) => {
     const [reqBody, resBody, upBody] = bodies
+    const ex = owned ? decodeExchange(exchange as ExchangeFields) : (exchange[0] as ExchangeData)
     return {
       id, hook, ex, owned, snapshots, rpc, done: false, locals: undefined, localsTouched: false,
       reqBody, reqBodyRead: undefined, reqBodyWritten: false, reqHeaders: undefined, reqQuery: undefined, method: undefined, path: undefined,
@@ -510,40 +537,59 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     }
   }
 
-  function outcomeOf(call: CallState, result: unknown, failure: string | undefined): [Record<string, unknown>, Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined] {
-    // Untouched locals stay out: the host keeps the ones it sent.
-    const outcome: Record<string, unknown> = call.localsTouched ? { locals: call.locals } : {}
+  function failed(message: string, code: string): OutcomeFields {
+    return [undefined, message, code, undefined, undefined, undefined, false, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined]
+  }
+
+  function outcomeOf(call: CallState, result: unknown, failure: string | undefined): OutcomeFields {
+    // Untouched locals stay out: the host keeps the ones it sent. They leave as JSON in every mode, so they come out
+    // the same in each, and the module keeps no reference into the host's copy.
+    let locals: string | undefined
+    if (call.localsTouched) {
+      try {
+        locals = JSON.stringify(call.locals ?? {})
+      } catch (e) {
+        return failed(`the per-request locals are not JSON: ${describe(e)}`, 'thrown')
+      }
+    }
     if (failure !== undefined) {
-      outcome.error = { message: failure, code: 'thrown' }
-      return [outcome, undefined, undefined, undefined]
+      const out = failed(failure, 'thrown')
+      out[0] = locals
+      return out
     }
-    const request: Record<string, unknown> = {}
-    if (call.reqHeaders && maps.stateOf(call.reqHeaders).dirty) request.headers = maps.release(call.reqHeaders)
-    if (call.reqQuery && maps.stateOf(call.reqQuery).dirty) request.query = web.encodeQuery(maps.stateOf(call.reqQuery).pairs)
-    if (call.method !== undefined && call.method !== call.ex.request.method) request.method = call.method
-    if (call.path !== undefined && call.path !== call.ex.request.path) request.path = call.path
-    if (Object.keys(request).length > 0) outcome.request = request
+    const reqHeaders = call.reqHeaders && maps.stateOf(call.reqHeaders).dirty ? maps.release(call.reqHeaders) : undefined
+    const query = call.reqQuery && maps.stateOf(call.reqQuery).dirty ? web.encodeQuery(maps.stateOf(call.reqQuery).pairs) : undefined
+    const method = call.method !== undefined && call.method !== call.ex.request.method ? call.method : undefined
+    const path = call.path !== undefined && call.path !== call.ex.request.path ? call.path : undefined
     const resDirty = call.resTouched || (call.resHeaders !== undefined && maps.stateOf(call.resHeaders).dirty)
-    let resBody: Uint8Array | undefined
-    if (resDirty) {
-      const response: Record<string, unknown> = { headers: call.resHeaders ? maps.release(call.resHeaders) : call.ex.response.headers, ended: call.resEnded }
-      if (call.resStatus !== undefined) response.status = call.resStatus
-      outcome.response = response
-      if (call.resChunks.length > 0) resBody = call.resChunks.length === 1 ? call.resChunks[0] : text.concat(call.resChunks)
-    }
-    const upDirty = call.upTouched || (call.upHeaders !== undefined && maps.stateOf(call.upHeaders).dirty)
-    if (upDirty && call.ex.upstream) {
-      outcome.upstream = { statusCode: call.upStatus, headers: call.upHeaders ? maps.release(call.upHeaders) : call.ex.upstream.headers }
-    }
+    const resHeaders = resDirty ? (call.resHeaders ? maps.release(call.resHeaders) : call.ex.response.headers) : undefined
+    const resBody = resDirty && call.resChunks.length > 0 ? (call.resChunks.length === 1 ? call.resChunks[0] : text.concat(call.resChunks)) : undefined
+    const upstream = call.ex.upstream
+    const upDirty = upstream !== undefined && (call.upTouched || (call.upHeaders !== undefined && maps.stateOf(call.upHeaders).dirty))
+    const upHeaders = upDirty ? (call.upHeaders ? maps.release(call.upHeaders) : upstream.headers) : undefined
+    let json: string | undefined
     if (result !== undefined && typeof result !== 'function' && typeof result !== 'symbol') {
       try {
-        const json = JSON.stringify(result)
-        if (json !== undefined) outcome.result = JSON.parse(json)
+        json = JSON.stringify(result)
       } catch {
         // Not data (e.g. circular): the return value is ignored, as DGate ignores non-string results.
       }
     }
-    return [outcome, call.reqBodyWritten ? call.reqBody : undefined, resBody, call.upWritten ? call.upBody : undefined]
+    const out: OutcomeFields = [
+      locals, undefined, undefined, query, method, path, call.resEnded, resDirty ? call.resStatus : undefined, upDirty ? call.upStatus : undefined, json,
+      call.reqBodyWritten ? call.reqBody : undefined, resBody, call.upWritten ? call.upBody : undefined,
+      reqHeaders, resHeaders, upHeaders,
+    ]
+    if (call.owned) {
+      // JSON mode: each list becomes its length, its names and values go at the end.
+      for (let i = 13; i < 16; i++) {
+        const list = out[i] as [string, string][] | undefined
+        if (list === undefined) continue
+        out[i] = list.length
+        for (let j = 0; j < list.length; j++) out.push(list[j]![0], list[j]![1])
+      }
+    }
+    return out
   }
 
   function errorOf(call: CallState): unknown {
@@ -555,9 +601,10 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
 
   return {
     begin,
-    ctxOf: (call) => (call.ctx ??= new Context(call, call.owned)),
+    ctxOf: (call) => (call.ctx ??= new Context(call)),
     errorOf,
     outcomeOf,
+    failed,
     classes: [Body, Request, Response, Upstream, Context],
   }
 }

@@ -8,15 +8,88 @@
  * re-creates every error it catches from these functions in its own realm (sandbox.md §2, rules 2 and 3).
  */
 
+/**
+ * A header list across the boundary: in JSON mode the number of its pairs, which follow as names and values at the
+ * end of the fields (request, response, upstream, in that order); in object mode the pairs themselves.
+ */
+export type WireHeaders = number | [string, string][]
+
+/**
+ * The exchange of a JSON-mode call as positional primitives. Positional arguments cost a vm realm nothing to receive,
+ * where a JSON text of the same data cost a few microseconds to write and parse on each side, and header lists as
+ * names and values need no splitting. Bodies, route, service and namespace travel apart.
+ */
+export type ExchangeFields = [
+  id: string,
+  method: string,
+  path: string,
+  host: string,
+  proto: string,
+  remoteAddress: string,
+  contentLength: number,
+  query: string,
+  /** JSON text of the route params. */
+  params: string,
+  /** JSON text of the per-request locals. */
+  locals: string,
+  responseStatus: number | undefined,
+  responseEnded: boolean,
+  /** Undefined when there is no upstream response. */
+  upstreamStatus: number | undefined,
+  /** Set for errorHandler calls. */
+  errorMessage: string | undefined,
+  errorStatus: number | undefined,
+  requestHeaders: number,
+  responseHeaders: number,
+  upstreamHeaders: number,
+  /** The three header lists' names and values ({@link WireHeaders}). */
+  ...headers: string[],
+]
+
+/**
+ * A call's outcome as positional fields, in every mode. A request, response or upstream field left undefined means
+ * the hook did not change it.
+ */
+export type OutcomeFields = [
+  /** JSON text of the locals, when the hook may have changed them. */
+  locals: string | undefined,
+  /** Set when the call failed; nothing after the error code is then read. */
+  errorMessage: string | undefined,
+  errorCode: string | undefined,
+  query: string | undefined,
+  method: string | undefined,
+  path: string | undefined,
+  responseEnded: boolean,
+  responseStatus: number | undefined,
+  /** Set when the hook touched the upstream response: then `upstreamHeaders` stands too. */
+  upstreamStatus: number | undefined,
+  /** JSON text of the hook's return value, when it is data. */
+  result: string | undefined,
+  /** The bodies the hook wrote. */
+  requestBody: Uint8Array | undefined,
+  responseBody: Uint8Array | undefined,
+  upstreamBody: Uint8Array | undefined,
+  requestHeaders: WireHeaders | undefined,
+  /** Set when the hook touched the response (its headers, status or body): then the response fields stand. */
+  responseHeaders: WireHeaders | undefined,
+  upstreamHeaders: WireHeaders | undefined,
+  /** The header lists' names and values in JSON mode ({@link WireHeaders}). */
+  ...headers: string[],
+]
+
 /** What the runtime provides to the kernel. */
 export interface KernelEnv {
-  /** `json`: exchanges arrive and outcomes leave as JSON strings (realm, worker); `object`: as objects (native). */
+  /**
+   * `json` (realm, worker): exchanges arrive and outcomes leave as positional primitives, with header lists and
+   * plain data as text ({@link ExchangeFields}, {@link OutcomeFields}); `object` (native): the exchange arrives as
+   * the host's object and outcome header lists leave as arrays.
+   */
   readonly mode: 'json' | 'object'
   /**
-   * A call finished: its outcome (JSON text, or a kernel-made plain object in native mode) and the three bodies that
-   * changed. `locals` is absent when the hook did not touch them.
+   * A call finished: its outcome as positional fields ({@link OutcomeFields}). Primitives and byte arrays only in
+   * JSON mode; in object mode the header lists are the kernel's own (released) pair arrays.
    */
-  complete(callId: number, outcome: string | object, requestBody?: Uint8Array, responseBody?: Uint8Array, upstreamBody?: Uint8Array): void
+  complete(callId: number, ...outcome: OutcomeFields): void
   /**
    * An async host call for call `callId` (see `host/dispatch.ts` for the ops). `reqId` 0 means no answer is
    * expected (logs); otherwise the runtime answers with `kernel.deliver(reqId, ok, value, bytes)`.
@@ -48,21 +121,22 @@ export interface Kernel {
   /** Forgets a program. */
   unload(programId: string): void
   /**
-   * Starts a hook call; the outcome arrives through `env.complete(callId, …)`, possibly synchronously. `exchange`
-   * carries no route, service or namespace: those come apart, as JSON text (`''` for none) in JSON mode, so the host
-   * can serialize each once per resource version, and the kernel parses them only for hooks that ask.
+   * Starts a hook call; the outcome arrives through `env.complete(callId, …)`, possibly synchronously. The route,
+   * service and namespace come apart from the exchange, as JSON text (`''` for none) in JSON mode, so the host can
+   * serialize each once per resource version, and the kernel parses them only for hooks that ask. `exchange` is
+   * the exchange's {@link ExchangeFields} in JSON mode, the host's `Exchange` object alone in object mode.
    */
   run(
     callId: number,
     programId: string,
     hook: string,
-    exchange: string | object,
     route: unknown,
     service: unknown,
     namespace: unknown,
-    requestBody?: Uint8Array,
-    responseBody?: Uint8Array,
-    upstreamBody?: Uint8Array,
+    requestBody: Uint8Array | undefined,
+    responseBody: Uint8Array | undefined,
+    upstreamBody: Uint8Array | undefined,
+    ...exchange: ExchangeFields | [object]
   ): void
   /** Answers an `env.host` call: `value` is the JSON result, or the error message when `ok` is false. */
   deliver(reqId: number, ok: boolean, value: string, bytes?: Uint8Array): void

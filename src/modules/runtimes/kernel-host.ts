@@ -5,7 +5,7 @@ import { makeNativeOps } from '../kernel/native-ops.js'
 import { dispatchHostCall, errorMessage, logArgs } from '../host/dispatch.js'
 import { ModuleLoadError } from '../errors.js'
 import type { Exchange, HookName, HookOutcome, HostCalls, ModuleLogLevel, ModuleProgram, RunOptions } from '../types.js'
-import { buildOutcome, exchangeBodies, exchangeJson, failedOutcome, hostBytes, snapshotJson } from './wire.js'
+import { buildOutcome, exchangeBodies, exchangeFields, failedOutcome, hostBytes, snapshotJson } from './wire.js'
 import { Watchdog } from './watchdog.js'
 
 /** Default per-call deadline: DESIGN.md 5.4. */
@@ -72,7 +72,7 @@ export class KernelHost {
     const ops = makeNativeOps({ crypto: nodeCrypto, Buffer, URL, TextDecoder })
     return {
       mode: this.#mode,
-      complete: (callId, outcome, a, b, c) => {
+      complete: (callId, ...outcome) => {
         const pending = this.#pending(callId)
         if (!pending) return
         if (pending === this.#current) this.#current = undefined
@@ -80,9 +80,8 @@ export class KernelHost {
           this.#calls.delete(callId)
           this.#watchdog.untrack(callId)
         }
-        // JSON mode: only text is accepted from the realm; a realm object is never read on the host.
-        if (this.#mode === 'json' && typeof outcome !== 'string') return settle(pending, failedOutcome(pending.exchange, 'the sandbox returned an unreadable outcome', 'crashed'))
-        settle(pending, buildOutcome(pending.exchange, outcome, a, b, c))
+        // JSON mode: only primitives and byte arrays are read from the realm's fields (buildOutcome checks each).
+        settle(pending, buildOutcome(pending.exchange, outcome, this.#mode === 'object'))
       },
       host: (callId, reqId, op, args, bytes) => this.#hostCall(Number(callId), Number(reqId), String(op), typeof args === 'string' ? args : '', hostBytes(bytes)),
       setTimer: (id, ms) => {
@@ -172,10 +171,10 @@ export class KernelHost {
     try {
       const [a, b, c] = exchangeBodies(exchange)
       if (this.#mode === 'json') {
-        // Strings pass into a vm realm as they are (same isolate): the cached snapshot texts cost nothing per call.
+        // Primitives pass into a vm realm as they are (same isolate): the cached snapshot texts cost nothing per call.
         const json = snapshotJson
-        kernel.run(callId, programId, hook, exchangeJson(exchange), json(exchange.route).json, json(exchange.service).json, json(exchange.namespace).json, a, b, c)
-      } else kernel.run(callId, programId, hook, exchange, exchange.route, exchange.service, exchange.namespace, a, b, c)
+        kernel.run(callId, programId, hook, json(exchange.route).json, json(exchange.service).json, json(exchange.namespace).json, a, b, c, ...exchangeFields(exchange))
+      } else kernel.run(callId, programId, hook, exchange.route, exchange.service, exchange.namespace, a, b, c, exchange)
     } catch {
       // The kernel never throws by design; if it does (e.g. a stack overflow), only this call fails.
       return pending.outcome ?? failedOutcome(exchange, 'the module runtime failed', 'crashed')

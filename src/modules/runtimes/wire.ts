@@ -1,62 +1,47 @@
 import { types } from 'node:util'
+import type { ExchangeFields } from '../kernel/env.js'
 import type { Exchange, HeaderList, HookErrorCode, HookOutcome, JsonObject } from '../types.js'
 
 /**
- * Separates names and values in a flat header list. DEL (0x7f) is not a field-vchar, so it cannot appear in an HTTP
- * header name or value; a list that contains one anyway (set by hand, not parsed from the wire) crosses as pairs.
+ * The exchange as positional primitives for a JSON-mode kernel ({@link ExchangeFields}, the order the kernel's
+ * `begin` reads), without its bodies and without the route, service and namespace snapshots (they cross as
+ * {@link snapshotJson} text, serialized once per resource version).
  */
-const SEP = '\x7f'
-
-/**
- * A header list as one string, `name␡value␡name␡value`, or the pairs themselves if some entry contains the
- * separator. One flat string is several times cheaper to stringify, copy and parse than nested arrays.
- */
-export function flatHeaders(list: HeaderList): string | HeaderList {
-  let out = ''
-  for (let i = 0; i < list.length; i++) {
-    const [name, value] = list[i]!
-    if (name.includes(SEP) || value.includes(SEP)) return list
-    out += i === 0 ? name + SEP + value : SEP + name + SEP + value
-  }
-  return out
+export function exchangeFields(exchange: Exchange): ExchangeFields {
+  const { request: r, response, upstream, error } = exchange
+  const upHeaders = upstream ? upstream.headers : []
+  const fields: ExchangeFields = [
+    exchange.id, r.method, r.path, r.host, r.proto, r.remoteAddress, r.contentLength, r.query,
+    JSON.stringify(exchange.params), JSON.stringify(exchange.locals),
+    response.status, response.ended, upstream?.statusCode, error?.message, error?.status,
+    r.headers.length, response.headers.length, upHeaders.length,
+  ]
+  for (const list of [r.headers, response.headers, upHeaders]) for (let i = 0; i < list.length; i++) fields.push(list[i]![0], list[i]![1])
+  return fields
 }
 
 /**
- * A header list from the kernel (flat string or pairs) as host string pairs; undefined if malformed. Pairs are
- * checked, not copied: they are host arrays already (parsed by the host's JSON from a sandbox's text, or released
- * by the host-realm kernel of the native runtime, whose header maps copy before their next change).
+ * A header list of an outcome as host string pairs, or undefined if malformed: `count` pairs of `fields` from `at`
+ * (JSON mode), or the array itself when `objects` (the host-realm kernel of the native runtime, whose header maps
+ * copy before their next change), checked, not copied. A sandbox never gets an array read here.
  */
-export function headerPairs(value: unknown): HeaderList | undefined {
-  if (typeof value === 'string') {
-    if (value === '') return []
-    const parts = value.split(SEP)
-    if (parts.length % 2 !== 0) return undefined
+function headerPairs(wire: unknown, fields: readonly unknown[], at: number, objects: boolean): HeaderList | undefined {
+  if (typeof wire === 'number') {
+    if (!Number.isInteger(wire) || wire < 0 || at + 2 * wire > fields.length) return undefined
     const out: HeaderList = []
-    for (let i = 0; i < parts.length; i += 2) out.push([parts[i]!, parts[i + 1]!])
+    for (let i = at, end = at + 2 * wire; i < end; i += 2) {
+      const name = fields[i]
+      const value = fields[i + 1]
+      if (typeof name !== 'string' || typeof value !== 'string') return undefined
+      out.push([name, value])
+    }
     return out
   }
-  if (!Array.isArray(value)) return undefined
-  for (const pair of value as unknown[]) {
+  if (!objects || !Array.isArray(wire)) return undefined
+  for (const pair of wire as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') return undefined
   }
-  return value as HeaderList
-}
-
-/**
- * The exchange as JSON text for the kernel: a flat array (no object keys to write and read), header lists as
- * {@link flatHeaders} strings, without its bodies (they cross as byte arrays) and without the route, service and
- * namespace snapshots (they cross as {@link snapshotJson} text, serialized once per resource version). The kernel's
- * `decodeExchange` (kernel/boot.ts) reads the same positions.
- */
-export function exchangeJson(exchange: Exchange): string {
-  const { request: r, response, upstream } = exchange
-  return JSON.stringify([
-    exchange.id, r.method, r.path, r.host, r.proto, r.remoteAddress, r.contentLength, r.query, flatHeaders(r.headers),
-    exchange.params, exchange.locals,
-    response.status ?? null, flatHeaders(response.headers), response.ended,
-    upstream ? upstream.statusCode : null, upstream ? flatHeaders(upstream.headers) : null,
-    exchange.error ?? null,
-  ])
+  return wire as HeaderList
 }
 
 /** The three bodies of an exchange, in the kernel's argument order. */
@@ -100,59 +85,72 @@ export function failedOutcome(exchange: Exchange, message: string, code: HookErr
 }
 
 /**
- * The outcome the host gets: parsed with the host's JSON (from text made by the kernel), bodies re-attached, and
- * shapes checked so that nothing but the documented plain data reaches the proxy.
+ * The outcome the host gets from a kernel's {@link OutcomeFields}: JSON parsed by the host, bodies copied, and every
+ * field's type checked, so that nothing but the documented plain data reaches the proxy. `objects`: the fields come
+ * from the host-realm kernel (native runtime), whose header lists are arrays.
  */
-export function buildOutcome(exchange: Exchange, raw: unknown, requestBody: unknown, responseBody: unknown, upstreamBody: unknown): HookOutcome {
-  let data: Record<string, unknown>
-  try {
-    data = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, unknown>
-  } catch {
-    return failedOutcome(exchange, 'the sandbox returned an unreadable outcome', 'crashed')
+export function buildOutcome(exchange: Exchange, fields: readonly unknown[], objects: boolean): HookOutcome {
+  const [locals, errorMessage, errorCode, query, method, path, resEnded, resStatus, upStatus, result, reqBody, resBody, upBody, reqHeaders, resHeaders, upHeaders] = fields
+  const unreadable = (): HookOutcome => failedOutcome(exchange, 'the sandbox returned an unreadable outcome', 'crashed')
+  const outcome: HookOutcome = { locals: exchange.locals }
+  if (locals !== undefined) {
+    const parsed = typeof locals === 'string' ? parseJson(locals) : undefined
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return unreadable()
+    outcome.locals = parsed as JsonObject
   }
-  if (data === null || typeof data !== 'object') return failedOutcome(exchange, 'the sandbox returned an unreadable outcome', 'crashed')
-  const locals = data.locals !== null && typeof data.locals === 'object' && !Array.isArray(data.locals) ? (data.locals as JsonObject) : exchange.locals
-  const outcome: HookOutcome = { locals }
-  const error = data.error as { message?: unknown; code?: unknown } | undefined
-  if (error) {
-    outcome.error = { message: String(error.message), code: (typeof error.code === 'string' ? error.code : 'thrown') as HookErrorCode }
+  if (errorMessage !== undefined) {
+    outcome.error = { message: String(errorMessage), code: (typeof errorCode === 'string' ? errorCode : 'thrown') as HookErrorCode }
     return outcome
   }
-  const unreadable = (): HookOutcome => failedOutcome(exchange, 'the sandbox returned an unreadable outcome', 'crashed')
-  const request = data.request as { headers?: unknown; query?: unknown; method?: unknown; path?: unknown } | undefined
-  const reqBody = hostBytes(requestBody)
-  if (request || reqBody) {
+  // Where each JSON-mode header list's names and values start.
+  let at = 16
+  const next = (wire: unknown): HeaderList | undefined => {
+    const list = headerPairs(wire, fields, at, objects)
+    if (typeof wire === 'number' && list) at += 2 * wire
+    return list
+  }
+  const requestBody = hostBytes(reqBody)
+  if (reqHeaders !== undefined || query !== undefined || method !== undefined || path !== undefined || requestBody) {
     const change: NonNullable<HookOutcome['request']> = {}
-    if (request) {
-      if (request.headers !== undefined) {
-        const pairs = headerPairs(request.headers)
-        if (!pairs) return unreadable()
-        change.headers = pairs
-      }
-      if (typeof request.query === 'string') change.query = request.query
-      if (typeof request.method === 'string') change.method = request.method
-      if (typeof request.path === 'string') change.path = request.path
+    if (reqHeaders !== undefined) {
+      const pairs = next(reqHeaders)
+      if (!pairs) return unreadable()
+      change.headers = pairs
     }
-    if (reqBody) change.body = reqBody
+    if (typeof query === 'string') change.query = query
+    if (typeof method === 'string') change.method = method
+    if (typeof path === 'string') change.path = path
+    if (requestBody) change.body = requestBody
     outcome.request = change
   }
-  const response = data.response as { headers?: unknown; ended?: unknown; status?: unknown } | undefined
-  if (response) {
-    const headers = headerPairs(response.headers)
+  if (resHeaders !== undefined) {
+    const headers = next(resHeaders)
     if (!headers) return unreadable()
-    outcome.response = { headers, ended: response.ended === true }
-    if (typeof response.status === 'number') outcome.response.status = response.status
-    const body = hostBytes(responseBody)
+    outcome.response = { headers, ended: resEnded === true }
+    if (typeof resStatus === 'number') outcome.response.status = resStatus
+    const body = hostBytes(resBody)
     if (body) outcome.response.body = body
   }
-  const upstream = data.upstream as { statusCode?: unknown; headers?: unknown } | undefined
-  if (upstream) {
-    const headers = headerPairs(upstream.headers)
-    if (!headers || typeof upstream.statusCode !== 'number') return unreadable()
-    outcome.upstream = { statusCode: upstream.statusCode, headers }
-    const body = hostBytes(upstreamBody)
+  if (upStatus !== undefined) {
+    const headers = next(upHeaders)
+    if (!headers || typeof upStatus !== 'number') return unreadable()
+    outcome.upstream = { statusCode: upStatus, headers }
+    const body = hostBytes(upBody)
     if (body) outcome.upstream.body = body
   }
-  if ('result' in data && data.result !== undefined) outcome.result = data.result as HookOutcome['result']
+  if (result !== undefined) {
+    if (typeof result !== 'string') return unreadable()
+    const value = parseJson(result)
+    if (value !== undefined) outcome.result = value as HookOutcome['result']
+  }
   return outcome
+}
+
+/** JSON text parsed by the host; undefined if it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
 }

@@ -1,4 +1,4 @@
-import type { Kernel, KernelEnv } from '../kernel/env.js'
+import type { ExchangeFields, Kernel, KernelEnv, OutcomeFields } from '../kernel/env.js'
 import { kernelSource } from '../kernel/source.js'
 import { makeNativeOps } from '../kernel/native-ops.js'
 import { lockdownScript } from './lockdown.js'
@@ -14,7 +14,7 @@ export type ToWorker =
   | { t: 'snap'; id: number; json: string }
   /** The worker forgets every snapshot text (the host's record of what it sent grew too large). */
   | { t: 'snapReset' }
-  | { t: 'run'; callId: number; programId: string; hook: string; exchange: string; s: [number, number, number]; a?: Uint8Array; b?: Uint8Array; c?: Uint8Array }
+  | { t: 'run'; callId: number; programId: string; hook: string; exchange: ExchangeFields; s: [number, number, number]; a?: Uint8Array; b?: Uint8Array; c?: Uint8Array }
   | { t: 'deliver'; reqId: number; ok: boolean; value: string; bytes?: Uint8Array }
   | { t: 'abort'; callId: number }
   | { t: 'ping'; n: number }
@@ -23,7 +23,7 @@ export type ToWorker =
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'loaded'; loadId: number; answer: string }
-  | { t: 'done'; callId: number; outcome: string; a?: Uint8Array; b?: Uint8Array; c?: Uint8Array }
+  | { t: 'done'; callId: number; outcome: OutcomeFields }
   | { t: 'host'; callId: number; reqId: number; op: string; args: string; bytes?: Uint8Array }
   | { t: 'pong'; n: number }
 
@@ -65,7 +65,7 @@ export function workerMain(deps: WorkerDeps): void {
   }
   const env: KernelEnv = {
     mode: 'json',
-    complete: (callId, outcome, a, b, c) => send({ t: 'done', callId, outcome: outcome as string, a, b, c }),
+    complete: (callId, ...outcome) => send({ t: 'done', callId, outcome }),
     host: (callId, reqId, op, args, bytes) => send({ t: 'host', callId, reqId, op, args, bytes }),
     setTimer: (id, ms) => {
       timers.set(
@@ -104,7 +104,7 @@ export function workerMain(deps: WorkerDeps): void {
         snapshots.clear()
         break
       case 'run':
-        k.run(m.callId, m.programId, m.hook, m.exchange, snapshot(m.s[0]), snapshot(m.s[1]), snapshot(m.s[2]), m.a, m.b, m.c)
+        k.run(m.callId, m.programId, m.hook, snapshot(m.s[0]), snapshot(m.s[1]), snapshot(m.s[2]), m.a, m.b, m.c, ...m.exchange)
         break
       case 'deliver':
         k.deliver(m.reqId, m.ok, m.value, m.bytes)

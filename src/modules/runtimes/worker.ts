@@ -6,7 +6,7 @@ import type { CompiledProgram, Exchange, HookName, HookOutcome, HostCalls, Modul
 import { DEFAULT_DEADLINE_MS } from './kernel-host.js'
 import { sesScriptPath } from './ses-realm.js'
 import { Watchdog } from './watchdog.js'
-import { buildOutcome, exchangeBodies, exchangeJson, failedOutcome, snapshotJson, type SnapshotText } from './wire.js'
+import { buildOutcome, exchangeBodies, exchangeFields, failedOutcome, snapshotJson, type SnapshotText } from './wire.js'
 import { workerSource, type FromWorker, type ToWorker } from './worker-main.js'
 
 /** Options of the worker runtime. */
@@ -352,7 +352,7 @@ class WorkerRuntime implements ModuleRuntime {
     const ex = call.exchange
     const s = this.#snapshots(slot, [snapshotJson(ex.route), snapshotJson(ex.service), snapshotJson(ex.namespace)])
     const [a, b, c] = exchangeBodies(ex)
-    this.#post(slot, { t: 'run', callId: call.id, programId: call.programId, hook: call.hook, exchange: exchangeJson(ex), s, a, b, c })
+    this.#post(slot, { t: 'run', callId: call.id, programId: call.programId, hook: call.hook, exchange: exchangeFields(ex), s, a, b, c })
   }
 
   /** A call passed its deadline: it fails now; the worker is asked to drop it and must prove it is not stuck. */
@@ -412,7 +412,7 @@ class WorkerRuntime implements ModuleRuntime {
         slot.inflight.delete(m.callId)
         if (slot.inflight.size === 0) slot.worker.unref()
         this.#watchdog.untrack(call.id)
-        call.resolve(buildOutcome(call.exchange, m.outcome, m.a, m.b, m.c))
+        call.resolve(buildOutcome(call.exchange, Array.isArray(m.outcome) ? m.outcome : [], false))
         this.#pump()
         return
       }
