@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildOutcome, exchangeFields, snapshotJson } from '../../src/modules/runtimes/wire.js'
-import type { HeaderList, ModuleContext, ModuleRuntime } from '../../src/modules/types.js'
+import type { ModuleContext, ModuleRuntime } from '../../src/modules/types.js'
 import { createNativeRuntime } from '../../src/modules/runtimes/native.js'
 import { FakeHost, RUNTIMES, exchange, load } from './helpers.js'
 
