@@ -109,6 +109,21 @@ describe.each(RUNTIMES)('the per-call path in the %s runtime', (name, create) =>
     expect(viaResponse.locals).toEqual({ n: 2 })
   })
 
+  it('fails a hook that leaves locals which cannot cross as JSON, and keeps the locals the host had', async () => {
+    const id = await load(rt, {
+      requestModifier: (ctx: ModuleContext) => {
+        const locals = ctx.response().locals
+        locals.self = locals
+        ctx.request().headers.set('x-lost', '1')
+      },
+    })
+    const locals = { kept: true }
+    const out = await rt.run(id, 'requestModifier', exchange({ locals }), new FakeHost())
+    expect(out.error?.message).toMatch(/^the per-request locals are not JSON: .*circular/i)
+    expect(out.request).toBeUndefined()
+    expect(out.locals).toBe(locals)
+  })
+
   it('gives every call its own copy of a snapshot that many calls share', async () => {
     const id = await load(rt, {
       requestModifier: (ctx: ModuleContext) => {
