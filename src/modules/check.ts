@@ -27,7 +27,7 @@ function checkRealm(): CheckRealm {
   if (realm) return realm
   const ops = makeNativeOps({ crypto: { createHash, createHmac, randomBytes, randomInt, randomUUID } as unknown as typeof NodeCrypto, Buffer, URL, TextDecoder })
   const env: KernelEnv = {
-    mode: 'json',
+    mode: 'primitive',
     complete: () => {},
     host: () => {},
     setTimer: () => {},

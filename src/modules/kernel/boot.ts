@@ -263,8 +263,8 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
       const reason = program ? `the module does not export ${hook}` : `program ${programId} is not loaded`
       return env.complete(callId, ...ctx.failed(reason, 'unavailable'))
     }
-    const owned = env.mode === 'json'
-    // JSON mode takes snapshot text only: anything else from the runtime is treated as absent.
+    const owned = env.mode === 'primitive'
+    // primitive mode takes snapshot text only: anything else from the runtime is treated as absent.
     const snapshots: [unknown, unknown, unknown] = owned ? [text_(route), text_(service), text_(namespace)] : [route, service, namespace]
     let call: CallState
     try {

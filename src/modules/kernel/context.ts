@@ -4,7 +4,7 @@ import type { WebTools } from './web.js'
 
 /**
  * The exchange as the kernel reads it: the host's `Exchange` in object mode, decoded from its
- * {@link ExchangeFields} in JSON mode, where params and locals stay JSON text until a hook reads them. Bodies arrive
+ * {@link ExchangeFields} in primitive mode, where params and locals stay JSON text until a hook reads them. Bodies arrive
  * separately, and so do the route, service and namespace snapshots ({@link CallState.snapshots}): they are the same
  * for many calls, so the host serializes them once and the kernel parses them only when a hook asks (`ctx.route()`…).
  */
@@ -23,10 +23,10 @@ export interface CallState {
   readonly id: number
   readonly hook: string
   readonly ex: ExchangeData
-  /** Whether `ex` is the kernel's own (JSON mode) or the host's object (native mode, copied on access). */
+  /** Whether `ex` is the kernel's own (primitive mode) or the host's object (native mode, copied on access). */
   readonly owned: boolean
   /**
-   * Route, service and namespace: JSON text (`''` for none) in JSON mode, the host's objects in native mode. Parsed
+   * Route, service and namespace: JSON text (`''` for none) in primitive mode, the host's objects in native mode. Parsed
    * or copied per call on first use, so no call can see another call's changes to them.
    */
   readonly snapshots: readonly [unknown, unknown, unknown]
@@ -61,7 +61,7 @@ export interface CallState {
 /** What `makeContext` provides to the boot code. */
 export interface ContextTools {
   /**
-   * Creates the state of a call. `owned` (JSON mode): `exchange` is its {@link ExchangeFields}; otherwise the host's
+   * Creates the state of a call. `owned` (primitive mode): `exchange` is its {@link ExchangeFields}; otherwise the host's
    * exchange object alone.
    */
   begin(
@@ -116,7 +116,7 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
   function copy<T>(value: T): T {
     return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T)
   }
-  /** Host data as this call's own: parsed from JSON text (JSON mode), or a copy of the host's object. */
+  /** Host data as this call's own: parsed from JSON text (primitive mode), or a copy of the host's object. */
   function own(value: unknown): unknown {
     if (typeof value === 'string') return value === '' ? undefined : JSON.parse(value)
     return value === undefined || value === null ? undefined : copy(value)
@@ -581,7 +581,7 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
       reqHeaders, resHeaders, upHeaders,
     ]
     if (call.owned) {
-      // JSON mode: each list becomes its length, its names and values go at the end.
+      // primitive mode: each list becomes its length, its names and values go at the end.
       for (let i = 13; i < 16; i++) {
         const list = out[i] as [string, string][] | undefined
         if (list === undefined) continue

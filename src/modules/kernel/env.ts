@@ -9,13 +9,13 @@
  */
 
 /**
- * A header list across the boundary: in JSON mode the number of its pairs, which follow as names and values at the
+ * A header list across the boundary: in primitive mode the number of its pairs, which follow as names and values at the
  * end of the fields (request, response, upstream, in that order); in object mode the pairs themselves.
  */
 export type WireHeaders = number | [string, string][]
 
 /**
- * The exchange of a JSON-mode call as positional primitives. Positional arguments cost a vm realm nothing to receive,
+ * The exchange of a primitive-mode call as positional primitives. Positional arguments cost a vm realm nothing to receive,
  * where a JSON text of the same data cost a few microseconds to write and parse on each side, and header lists as
  * names and values need no splitting. Bodies, route, service and namespace travel apart.
  */
@@ -73,21 +73,21 @@ export type OutcomeFields = [
   /** Set when the hook touched the response (its headers, status or body): then the response fields stand. */
   responseHeaders: WireHeaders | undefined,
   upstreamHeaders: WireHeaders | undefined,
-  /** The header lists' names and values in JSON mode ({@link WireHeaders}). */
+  /** The header lists' names and values in primitive mode ({@link WireHeaders}). */
   ...headers: string[],
 ]
 
 /** What the runtime provides to the kernel. */
 export interface KernelEnv {
   /**
-   * `json` (realm, worker): exchanges arrive and outcomes leave as positional primitives, with header lists and
-   * plain data as text ({@link ExchangeFields}, {@link OutcomeFields}); `object` (native): the exchange arrives as
-   * the host's object and outcome header lists leave as arrays.
+   * `primitive` (realm, worker): exchanges arrive and outcomes leave as positional primitives, plain data as JSON
+   * text ({@link ExchangeFields}, {@link OutcomeFields}); `object` (native): the exchange arrives as the host's
+   * object and outcome header lists leave as arrays.
    */
-  readonly mode: 'json' | 'object'
+  readonly mode: 'primitive' | 'object'
   /**
    * A call finished: its outcome as positional fields ({@link OutcomeFields}). Primitives and byte arrays only in
-   * JSON mode; in object mode the header lists are the kernel's own (released) pair arrays.
+   * primitive mode; in object mode the header lists are the kernel's own (released) pair arrays.
    */
   complete(callId: number, ...outcome: OutcomeFields): void
   /**
@@ -122,9 +122,9 @@ export interface Kernel {
   unload(programId: string): void
   /**
    * Starts a hook call; the outcome arrives through `env.complete(callId, …)`, possibly synchronously. The route,
-   * service and namespace come apart from the exchange, as JSON text (`''` for none) in JSON mode, so the host can
+   * service and namespace come apart from the exchange, as JSON text (`''` for none) in primitive mode, so the host can
    * serialize each once per resource version, and the kernel parses them only for hooks that ask. `exchange` is
-   * the exchange's {@link ExchangeFields} in JSON mode, the host's `Exchange` object alone in object mode.
+   * the exchange's {@link ExchangeFields} in primitive mode, the host's `Exchange` object alone in object mode.
    */
   run(
     callId: number,

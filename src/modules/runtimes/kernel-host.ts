@@ -42,7 +42,7 @@ const nodeCrypto = { createHash, createHmac, randomBytes, randomInt, randomUUID 
  * turned into host data. Only primitives and Uint8Arrays are exchanged with the kernel.
  */
 export class KernelHost {
-  readonly #mode: 'json' | 'object'
+  readonly #mode: 'primitive' | 'object'
   readonly #makeKernel: (env: KernelEnv) => Kernel
   readonly #options: KernelHostOptions
   /** Calls still running after `run` returned (they await something). */
@@ -60,7 +60,7 @@ export class KernelHost {
   #nextCall = 1
   #closed = false
 
-  constructor(mode: 'json' | 'object', makeKernel: (env: KernelEnv) => Kernel, options: KernelHostOptions) {
+  constructor(mode: 'primitive' | 'object', makeKernel: (env: KernelEnv) => Kernel, options: KernelHostOptions) {
     this.#mode = mode
     this.#makeKernel = makeKernel
     this.#options = options
@@ -80,7 +80,7 @@ export class KernelHost {
           this.#calls.delete(callId)
           this.#watchdog.untrack(callId)
         }
-        // JSON mode: only primitives and byte arrays are read from the realm's fields (buildOutcome checks each).
+        // primitive mode: only primitives and byte arrays are read from the realm's fields (buildOutcome checks each).
         settle(pending, buildOutcome(pending.exchange, outcome, this.#mode === 'object'))
       },
       host: (callId, reqId, op, args, bytes) => this.#hostCall(Number(callId), Number(reqId), String(op), typeof args === 'string' ? args : '', hostBytes(bytes)),
@@ -170,7 +170,7 @@ export class KernelHost {
     this.#current = pending
     try {
       const [a, b, c] = exchangeBodies(exchange)
-      if (this.#mode === 'json') {
+      if (this.#mode === 'primitive') {
         // Primitives pass into a vm realm as they are (same isolate): the cached snapshot texts cost nothing per call.
         const json = snapshotJson
         kernel.run(callId, programId, hook, json(exchange.route).json, json(exchange.service).json, json(exchange.namespace).json, a, b, c, ...exchangeFields(exchange))

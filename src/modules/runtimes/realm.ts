@@ -13,7 +13,7 @@ export type RealmRuntimeOptions = KernelHostOptions
  * host's microtask queue and rejection tracking), so this runtime is for trusted payloads.
  */
 export function createRealmRuntime(options: RealmRuntimeOptions = {}): ModuleRuntime {
-  const host = new KernelHost('json', (env) => createSesRealm(env).kernel, options)
+  const host = new KernelHost('primitive', (env) => createSesRealm(env).kernel, options)
   return {
     kind: 'realm',
     async prepare(program: ModuleProgram): Promise<{ hooks: HookName[] }> {

@@ -3,7 +3,7 @@ import type { ExchangeFields } from '../kernel/env.js'
 import type { Exchange, HeaderList, HookErrorCode, HookOutcome, JsonObject } from '../types.js'
 
 /**
- * The exchange as positional primitives for a JSON-mode kernel ({@link ExchangeFields}, the order the kernel's
+ * The exchange as positional primitives for a primitive-mode kernel ({@link ExchangeFields}, the order the kernel's
  * `begin` reads), without its bodies and without the route, service and namespace snapshots (they cross as
  * {@link snapshotJson} text, serialized once per resource version).
  */
@@ -22,7 +22,7 @@ export function exchangeFields(exchange: Exchange): ExchangeFields {
 
 /**
  * A header list of an outcome as host string pairs, or undefined if malformed: `count` pairs of `fields` from `at`
- * (JSON mode), or the array itself when `objects` (the host-realm kernel of the native runtime, whose header maps
+ * (primitive mode), or the array itself when `objects` (the host-realm kernel of the native runtime, whose header maps
  * copy before their next change), checked, not copied. A sandbox never gets an array read here.
  */
 function headerPairs(wire: unknown, fields: readonly unknown[], at: number, objects: boolean): HeaderList | undefined {
@@ -102,7 +102,7 @@ export function buildOutcome(exchange: Exchange, fields: readonly unknown[], obj
     outcome.error = { message: String(errorMessage), code: (typeof errorCode === 'string' ? errorCode : 'thrown') as HookErrorCode }
     return outcome
   }
-  // Where each JSON-mode header list's names and values start.
+  // Where each primitive-mode header list's names and values start.
   let at = 16
   const next = (wire: unknown): HeaderList | undefined => {
     const list = headerPairs(wire, fields, at, objects)

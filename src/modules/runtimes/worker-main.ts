@@ -64,7 +64,7 @@ export function workerMain(deps: WorkerDeps): void {
     }
   }
   const env: KernelEnv = {
-    mode: 'json',
+    mode: 'primitive',
     complete: (callId, ...outcome) => send({ t: 'done', callId, outcome }),
     host: (callId, reqId, op, args, bytes) => send({ t: 'host', callId, reqId, op, args, bytes }),
     setTimer: (id, ms) => {
