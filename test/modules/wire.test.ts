@@ -49,6 +49,7 @@ describe('wire encoding', () => {
     expect(crashed(fields({ 0: '{not json' }))).toBe('crashed')
     expect(crashed(fields({ 0: { a: 1 } }), true)).toBe('crashed')
     expect(crashed(fields({ 9: { a: 1 } }), true)).toBe('crashed')
+    expect(crashed(fields({ 1: { toString: () => 'x' } }))).toBe('crashed')
   })
 
   it('keeps only the documented request changes of an outcome', () => {
@@ -79,6 +80,10 @@ describe('wire encoding', () => {
     const sent = exchangeFields(exchange({ route }))
     expect(sent.every((f) => f === undefined || typeof f !== 'object')).toBe(true)
     expect(JSON.stringify(sent)).not.toContain('paths')
+    // Whoever built the exchange, only primitives are sent.
+    const odd = exchangeFields(exchange({ request: { headers: [['x-n', 7 as unknown as string]] }, error: { message: { evil: true } as unknown as string } }))
+    expect(odd.every((f) => f === undefined || typeof f !== 'object')).toBe(true)
+    expect(odd.slice(-2)).toEqual(['x-n', '7'])
   })
 })
 

@@ -8,16 +8,22 @@ import type { Exchange, HeaderList, HookErrorCode, HookOutcome, JsonObject } fro
  * {@link snapshotJson} text, serialized once per resource version).
  */
 export function exchangeFields(exchange: Exchange): ExchangeFields {
+  // Coerced as they are written, so that nothing but primitives ever reaches a realm, whoever built the exchange.
   const { request: r, response, upstream, error } = exchange
   const upHeaders = upstream ? upstream.headers : []
   const fields: ExchangeFields = [
-    exchange.id, r.method, r.path, r.host, r.proto, r.remoteAddress, r.contentLength, r.query,
+    String(exchange.id), String(r.method), String(r.path), String(r.host), String(r.proto), String(r.remoteAddress), Number(r.contentLength), String(r.query),
     JSON.stringify(exchange.params), JSON.stringify(exchange.locals),
-    response.status, response.ended, upstream?.statusCode, error?.message, error?.status,
+    optionalNumber(response.status), response.ended === true, optionalNumber(upstream?.statusCode),
+    error ? String(error.message) : undefined, optionalNumber(error?.status),
     r.headers.length, response.headers.length, upHeaders.length,
   ]
-  for (const list of [r.headers, response.headers, upHeaders]) for (let i = 0; i < list.length; i++) fields.push(list[i]![0], list[i]![1])
+  for (const list of [r.headers, response.headers, upHeaders]) for (let i = 0; i < list.length; i++) fields.push(String(list[i]![0]), String(list[i]![1]))
   return fields
+}
+
+function optionalNumber(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : Number(value)
 }
 
 /**
@@ -99,7 +105,8 @@ export function buildOutcome(exchange: Exchange, fields: readonly unknown[], obj
     outcome.locals = parsed as JsonObject
   }
   if (errorMessage !== undefined) {
-    outcome.error = { message: String(errorMessage), code: (typeof errorCode === 'string' ? errorCode : 'thrown') as HookErrorCode }
+    if (typeof errorMessage !== 'string') return unreadable()
+    outcome.error = { message: errorMessage, code: (typeof errorCode === 'string' ? errorCode : 'thrown') as HookErrorCode }
     return outcome
   }
   // Where each primitive-mode header list's names and values start.
