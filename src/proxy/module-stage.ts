@@ -293,8 +293,8 @@ class StageCalls implements Omit<HostCalls, 'readUpstreamBody'> {
 /**
  * One HTTP request on a module route, as the pipeline's transport: the upstream call and the answer from the
  * upstream. The call is a held {@link Forward} when a responseModifier or an errorHandler may still need the
- * upstream's answer or failure, otherwise a plain one, as on a route without modules. One object per request, no
- * closures.
+ * upstream's answer or failure, otherwise a plain one, as on a route without modules. One object per request; a
+ * closure only for a held forward's head.
  */
 class StageRequest extends StageCalls implements PipelineIo {
   readonly proxied: boolean
@@ -328,14 +328,15 @@ class StageRequest extends StageCalls implements PipelineIo {
     return new Promise<SendResult>((resolve) => {
       this.#sent = resolve
       try {
-        this.#held = Forward.held(this.req, this.#res, upstream.plan, this.options.upstreams, upstream.request, this.#onHead)
+        this.#held = Forward.held(this.req, this.#res, upstream.plan, this.options.upstreams, upstream.request, (head) => this.#onHead(head))
       } catch {
         resolve({ kind: 'failed', status: 502, message: 'upstream unavailable' })
       }
     })
   }
 
-  readonly #onHead = (head: UpstreamHead): void => {
+  /** The held forward's head: the upstream's status and headers, or why there are none. */
+  #onHead(head: UpstreamHead): void {
     const sent = this.#sent!
     this.#sent = undefined
     if (head.kind !== 'response') return sent(head)
