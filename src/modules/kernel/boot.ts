@@ -264,7 +264,7 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
       return env.complete(callId, ...ctx.failed(reason, 'unavailable'))
     }
     const owned = env.mode === 'primitive'
-    // primitive mode takes snapshot text only: anything else from the runtime is treated as absent.
+    // Primitive mode takes snapshot text only: anything else from the runtime is treated as absent.
     const snapshots: [unknown, unknown, unknown] = owned ? [text_(route), text_(service), text_(namespace)] : [route, service, namespace]
     let call: CallState
     try {

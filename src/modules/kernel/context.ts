@@ -3,10 +3,10 @@ import type { MapTools } from './maps.js'
 import type { WebTools } from './web.js'
 
 /**
- * The exchange as the kernel reads it: the host's `Exchange` in object mode, decoded from its
- * {@link ExchangeFields} in primitive mode, where params and locals stay JSON text until a hook reads them. Bodies arrive
- * separately, and so do the route, service and namespace snapshots ({@link CallState.snapshots}): they are the same
- * for many calls, so the host serializes them once and the kernel parses them only when a hook asks (`ctx.route()`…).
+ * The exchange as the kernel reads it: the host's `Exchange` in object mode, decoded from its {@link ExchangeFields}
+ * in primitive mode, where params and locals stay JSON text until a hook reads them. Bodies arrive separately, and so
+ * do the route, service and namespace snapshots ({@link CallState.snapshots}): they are the same for many calls, so
+ * the host serializes them once and the kernel parses them only when a hook asks (`ctx.route()`…).
  */
 interface ExchangeData {
   id: string
@@ -26,8 +26,8 @@ export interface CallState {
   /** Whether `ex` is the kernel's own (primitive mode) or the host's object (native mode, copied on access). */
   readonly owned: boolean
   /**
-   * Route, service and namespace: JSON text (`''` for none) in primitive mode, the host's objects in native mode. Parsed
-   * or copied per call on first use, so no call can see another call's changes to them.
+   * Route, service and namespace: JSON text (`''` for none) in primitive mode, the host's objects in native mode.
+   * Parsed or copied per call on first use, so no call can see another call's changes to them.
    */
   readonly snapshots: readonly [unknown, unknown, unknown]
   /** Host call for this call: resolves to the JSON value and the bytes. */
@@ -61,8 +61,8 @@ export interface CallState {
 /** What `makeContext` provides to the boot code. */
 export interface ContextTools {
   /**
-   * Creates the state of a call. `owned` (primitive mode): `exchange` is its {@link ExchangeFields}; otherwise the host's
-   * exchange object alone.
+   * Creates the state of a call. `owned` (primitive mode): `exchange` is its {@link ExchangeFields}; otherwise the
+   * host's exchange object alone.
    */
   begin(
     id: number,
@@ -581,7 +581,7 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
       reqHeaders, resHeaders, upHeaders,
     ]
     if (call.owned) {
-      // primitive mode: each list becomes its length, its names and values go at the end.
+      // Primitive mode: each list becomes its length, its names and values go at the end.
       for (let i = 13; i < 16; i++) {
         const list = out[i] as [string, string][] | undefined
         if (list === undefined) continue

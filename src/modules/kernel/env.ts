@@ -15,9 +15,9 @@
 export type WireHeaders = number | [string, string][]
 
 /**
- * The exchange of a primitive-mode call as positional primitives. Positional arguments cost a vm realm nothing to receive,
- * where a JSON text of the same data cost a few microseconds to write and parse on each side, and header lists as
- * names and values need no splitting. Bodies, route, service and namespace travel apart.
+ * The exchange of a primitive-mode call as positional primitives. Positional arguments cost a vm realm nothing to
+ * receive, where a JSON text of the same data cost a few microseconds to write and parse on each side, and header
+ * lists as names and values need no splitting. Bodies, route, service and namespace travel apart.
  */
 export type ExchangeFields = [
   id: string,

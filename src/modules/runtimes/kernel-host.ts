@@ -80,7 +80,7 @@ export class KernelHost {
           this.#calls.delete(callId)
           this.#watchdog.untrack(callId)
         }
-        // primitive mode: only primitives and byte arrays are read from the realm's fields (buildOutcome checks each).
+        // Primitive mode: only primitives and byte arrays are read from the realm's fields (buildOutcome checks each).
         settle(pending, buildOutcome(pending.exchange, outcome, this.#mode === 'object'))
       },
       host: (callId, reqId, op, args, bytes) => this.#hostCall(Number(callId), Number(reqId), String(op), typeof args === 'string' ? args : '', hostBytes(bytes)),
