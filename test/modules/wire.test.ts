@@ -129,6 +129,22 @@ describe.each(RUNTIMES)('the per-call path in the %s runtime', (name, create) =>
     expect(out.locals).toBe(locals)
   })
 
+  it('fails a hook that leaves more than 10000 header lines in a list, and the next call succeeds', async () => {
+    const id = await load(rt, {
+      requestModifier: (ctx: ModuleContext) => {
+        const n = Number(ctx.request().headers.get('x-lines'))
+        const h = ctx.response().headers
+        for (let i = 0; i < n; i++) h.add('x-f', 'v')
+      },
+    })
+    const flood = await rt.run(id, 'requestModifier', exchange({ request: { headers: [['x-lines', '10001']] } }), new FakeHost())
+    expect(flood.error?.message).toBe('the hook left 10001 response header lines; at most 10000 are allowed')
+    expect(flood.response).toBeUndefined()
+    const most = await rt.run(id, 'requestModifier', exchange({ request: { headers: [['x-lines', '10000']] } }), new FakeHost())
+    expect(most.error).toBeUndefined()
+    expect(most.response?.headers).toHaveLength(10_000)
+  })
+
   it('gives every call its own copy of a snapshot that many calls share', async () => {
     const id = await load(rt, {
       requestModifier: (ctx: ModuleContext) => {

@@ -175,7 +175,12 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
     } catch (e) {
       outcome = ctx.failed(message(e), 'thrown')
     }
-    env.complete(entry.call.id, ...outcome)
+    try {
+      env.complete(entry.call.id, ...outcome)
+    } catch (e) {
+      // The fields are arguments, and an engine takes only so many (about 100,000 header names and values).
+      env.complete(entry.call.id, ...ctx.failed(`the hook's outcome could not be handed over: ${message(e)}`, 'thrown'))
+    }
   }
 
   function text_(value: unknown): string {

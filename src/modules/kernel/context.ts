@@ -103,6 +103,9 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 451: 'Unavailable For Legal Reasons', 500: 'Internal Server Error',
     501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported',
   }
+  // Far above what HTTP messages carry (Node accepts 2000 lines, undici 16 KiB), and the same in every runtime: the
+  // lines cross as arguments in primitive mode, and an engine takes only so many.
+  const MAX_HEADER_LINES = 10_000
   const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
   // Control characters, quote, semicolon and backslash cannot appear in a cookie value (RFC 6265 cookie-octet).
   // eslint-disable-next-line no-control-regex
@@ -537,6 +540,11 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     }
   }
 
+  function overLimit(list: [string, string][] | undefined, which: string): string | undefined {
+    if (list === undefined || list.length <= MAX_HEADER_LINES) return undefined
+    return `the hook left ${list.length} ${which} header lines; at most ${MAX_HEADER_LINES} are allowed`
+  }
+
   function failed(message: string, code: string): OutcomeFields {
     return [undefined, message, code, undefined, undefined, undefined, false, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined]
   }
@@ -567,6 +575,8 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     const upstream = call.ex.upstream
     const upDirty = upstream !== undefined && (call.upTouched || (call.upHeaders !== undefined && maps.stateOf(call.upHeaders).dirty))
     const upHeaders = upDirty ? (call.upHeaders ? maps.release(call.upHeaders) : upstream.headers) : undefined
+    const tooMany = overLimit(reqHeaders, 'request') ?? overLimit(resHeaders, 'response') ?? overLimit(upHeaders, 'upstream')
+    if (tooMany !== undefined) return failed(tooMany, 'thrown')
     let json: string | undefined
     if (result !== undefined && typeof result !== 'function' && typeof result !== 'symbol') {
       try {
