@@ -10,7 +10,7 @@ import type { Exchange, HeaderList, HookErrorCode, HookOutcome, JsonObject } fro
 export function exchangeFields(exchange: Exchange): ExchangeFields {
   // Coerced as they are written, so that nothing but primitives ever reaches a realm, whoever built the exchange.
   const { request: r, response, upstream, error } = exchange
-  const upHeaders = upstream ? upstream.headers : []
+  const upHeaders = upstream ? upstream.headers : NO_HEADERS
   const fields: ExchangeFields = [
     String(exchange.id), String(r.method), String(r.path), String(r.host), String(r.proto), String(r.remoteAddress), Number(r.contentLength), String(r.query),
     JSON.stringify(exchange.params), JSON.stringify(exchange.locals),
@@ -18,8 +18,17 @@ export function exchangeFields(exchange: Exchange): ExchangeFields {
     error ? String(error.message) : undefined, optionalNumber(error?.status),
     r.headers.length, response.headers.length, upHeaders.length,
   ]
-  for (const list of [r.headers, response.headers, upHeaders]) for (let i = 0; i < list.length; i++) fields.push(String(list[i]![0]), String(list[i]![1]))
+  pushHeaders(fields, r.headers)
+  pushHeaders(fields, response.headers)
+  pushHeaders(fields, upHeaders)
   return fields
+}
+
+const NO_HEADERS: HeaderList = []
+
+/** Appends a header list's names and values to the fields. */
+function pushHeaders(fields: ExchangeFields, list: HeaderList): void {
+  for (let i = 0; i < list.length; i++) fields.push(String(list[i]![0]), String(list[i]![1]))
 }
 
 function optionalNumber(value: number | undefined): number | undefined {
