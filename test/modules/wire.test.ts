@@ -145,6 +145,17 @@ describe.each(RUNTIMES)('the per-call path in the %s runtime', (name, create) =>
     expect(most.response?.headers).toHaveLength(10_000)
   })
 
+  it('refuses an exchange with more than 10000 lines in a header list, and the next call succeeds', async () => {
+    const id = await load(rt, { requestModifier: (ctx: ModuleContext) => ctx.request().headers.get('x-last') })
+    const lines: [string, string][] = Array.from({ length: 10_000 }, (_, i) => [`x-${i}`, 'v'])
+    lines.push(['x-last', 'seen'])
+    const over = await rt.run(id, 'requestModifier', exchange({ request: { headers: lines } }), new FakeHost())
+    expect(over.error).toEqual({ message: 'the request has 10001 header lines; at most 10000 are passed to a hook', code: 'unavailable' })
+    const most = await rt.run(id, 'requestModifier', exchange({ request: { headers: lines.slice(1) } }), new FakeHost())
+    expect(most.error).toBeUndefined()
+    expect(most.result).toBe('seen')
+  })
+
   it('gives every call its own copy of a snapshot that many calls share', async () => {
     const id = await load(rt, {
       requestModifier: (ctx: ModuleContext) => {

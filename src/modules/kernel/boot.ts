@@ -178,7 +178,8 @@ export function bootKernel(env: KernelEnv, f: KernelFactories): Kernel {
     try {
       env.complete(entry.call.id, ...outcome)
     } catch (e) {
-      // The fields are arguments, and an engine takes only so many (about 100,000 header names and values).
+      // The fields are arguments, and an engine takes only so many. Header lists are capped far below that
+      // (MAX_HEADER_LINES), so this only keeps the kernel's promise never to throw, or leave a call hanging.
       env.complete(entry.call.id, ...ctx.failed(`the hook's outcome could not be handed over: ${message(e)}`, 'thrown'))
     }
   }

@@ -104,7 +104,7 @@ export function makeContext(text: TextTools, web: WebTools, maps: MapTools, Safe
     501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported',
   }
   // Far above what HTTP messages carry (Node accepts 2000 lines, undici 16 KiB), and the same in every runtime: the
-  // lines cross as arguments in primitive mode, and an engine takes only so many.
+  // lines cross as arguments in primitive mode, and an engine takes only so many. The host's is in runtimes/wire.ts.
   const MAX_HEADER_LINES = 10_000
   const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
   // Control characters, quote, semicolon and backslash cannot appear in a cookie value (RFC 6265 cookie-octet).

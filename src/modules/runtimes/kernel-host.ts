@@ -5,7 +5,7 @@ import { makeNativeOps } from '../kernel/native-ops.js'
 import { dispatchHostCall, errorMessage, logArgs } from '../host/dispatch.js'
 import { ModuleLoadError } from '../errors.js'
 import type { Exchange, HookName, HookOutcome, HostCalls, ModuleLogLevel, ModuleProgram, RunOptions } from '../types.js'
-import { buildOutcome, exchangeBodies, exchangeFields, failedOutcome, hostBytes, snapshotJson } from './wire.js'
+import { buildOutcome, exchangeBodies, exchangeFields, exchangeRefusal, failedOutcome, hostBytes, snapshotJson } from './wire.js'
 import { Watchdog } from './watchdog.js'
 
 /** Default per-call deadline: DESIGN.md 5.4. */
@@ -160,6 +160,8 @@ export class KernelHost {
    */
   run(programId: string, hook: HookName, exchange: Exchange, host: HostCalls, options?: RunOptions): HookOutcome | Promise<HookOutcome> {
     if (this.#closed) return failedOutcome(exchange, 'the module runtime is closed', 'unavailable')
+    const refusal = exchangeRefusal(exchange)
+    if (refusal !== undefined) return failedOutcome(exchange, refusal, 'unavailable')
     const kernel = this.kernel()
     const callId = this.#nextCall++
     const pending: Pending = { exchange, host, resolve: undefined, outcome: undefined }

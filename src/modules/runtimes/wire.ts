@@ -3,6 +3,23 @@ import type { ExchangeFields } from '../kernel/env.js'
 import type { Exchange, HeaderList, HookErrorCode, HookOutcome, JsonObject } from '../types.js'
 
 /**
+ * At most this many lines per header list cross into a hook, and out of it (the kernel's `MAX_HEADER_LINES` in
+ * kernel/context.ts): far above what HTTP messages carry, and the same in every runtime, since sandboxes get the
+ * lines as arguments and an engine takes only so many.
+ */
+export const MAX_HEADER_LINES = 10_000
+
+/** Why an exchange cannot be handed to a hook, if it cannot: a header list over {@link MAX_HEADER_LINES}. */
+export function exchangeRefusal(exchange: Exchange): string | undefined {
+  const { request, response, upstream } = exchange
+  return overLimit(request.headers, 'request') ?? overLimit(response.headers, 'response') ?? (upstream ? overLimit(upstream.headers, 'upstream response') : undefined)
+}
+
+function overLimit(list: HeaderList, which: string): string | undefined {
+  return list.length > MAX_HEADER_LINES ? `the ${which} has ${list.length} header lines; at most ${MAX_HEADER_LINES} are passed to a hook` : undefined
+}
+
+/**
  * The exchange as positional primitives for a primitive-mode kernel ({@link ExchangeFields}, the order the kernel's
  * `begin` reads), without its bodies and without the route, service and namespace snapshots (they cross as
  * {@link snapshotJson} text, serialized once per resource version).

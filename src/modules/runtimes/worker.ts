@@ -6,7 +6,7 @@ import type { CompiledProgram, Exchange, HookName, HookOutcome, HostCalls, Modul
 import { DEFAULT_DEADLINE_MS } from './kernel-host.js'
 import { sesScriptPath } from './ses-realm.js'
 import { Watchdog } from './watchdog.js'
-import { buildOutcome, exchangeBodies, exchangeFields, failedOutcome, snapshotJson, type SnapshotText } from './wire.js'
+import { buildOutcome, exchangeBodies, exchangeFields, exchangeRefusal, failedOutcome, snapshotJson, type SnapshotText } from './wire.js'
 import { workerSource, type FromWorker, type ToWorker } from './worker-main.js'
 
 /** Options of the worker runtime. */
@@ -136,6 +136,8 @@ class WorkerRuntime implements ModuleRuntime {
     if (this.#closed) return Promise.resolve(failedOutcome(exchange, 'the module runtime is closed', 'unavailable'))
     if (this.#broken) return Promise.resolve(failedOutcome(exchange, this.#broken, 'unavailable'))
     if (!this.#programs.get(programId)?.hooks) return Promise.resolve(failedOutcome(exchange, `program ${programId} is not prepared`, 'unavailable'))
+    const refusal = exchangeRefusal(exchange)
+    if (refusal !== undefined) return Promise.resolve(failedOutcome(exchange, refusal, 'unavailable'))
     if (this.#queue.length >= this.#options.maxQueue && !this.#hasCapacity()) {
       return Promise.resolve(failedOutcome(exchange, 'too many module calls waiting', 'overloaded'))
     }
