@@ -50,6 +50,7 @@ describe('wire encoding', () => {
     expect(crashed(fields({ 0: { a: 1 } }), true)).toBe('crashed')
     expect(crashed(fields({ 9: { a: 1 } }), true)).toBe('crashed')
     expect(crashed(fields({ 1: { toString: () => 'x' } }))).toBe('crashed')
+    expect(buildOutcome(ex, 'not fields', false).error?.code).toBe('crashed')
   })
 
   it('keeps only the documented request changes of an outcome', () => {

@@ -121,33 +121,30 @@ export function failedOutcome(exchange: Exchange, message: string, code: HookErr
  * field's type checked, so that nothing but the documented plain data reaches the proxy. `objects`: the fields come
  * from the host-realm kernel (native runtime), whose header lists are arrays.
  */
-export function buildOutcome(exchange: Exchange, fields: readonly unknown[], objects: boolean): HookOutcome {
-  const [locals, errorMessage, errorCode, query, method, path, resEnded, resStatus, upStatus, result, reqBody, resBody, upBody, reqHeaders, resHeaders, upHeaders] = fields
-  const unreadable = (): HookOutcome => failedOutcome(exchange, 'the sandbox returned an unreadable outcome', 'crashed')
+export function buildOutcome(exchange: Exchange, fields: unknown, objects: boolean): HookOutcome {
+  if (!Array.isArray(fields)) return unreadable(exchange)
+  const [locals, errorMessage, errorCode, query, method, path, resEnded, resStatus, upStatus, result, reqBody, resBody, upBody, reqHeaders, resHeaders, upHeaders] = fields as unknown[]
   const outcome: HookOutcome = { locals: exchange.locals }
   if (locals !== undefined) {
     const parsed = typeof locals === 'string' ? parseJson(locals) : undefined
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return unreadable()
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return unreadable(exchange)
     outcome.locals = parsed as JsonObject
   }
   if (errorMessage !== undefined) {
-    if (typeof errorMessage !== 'string') return unreadable()
+    if (typeof errorMessage !== 'string') return unreadable(exchange)
     outcome.error = { message: errorMessage, code: (typeof errorCode === 'string' ? errorCode : 'thrown') as HookErrorCode }
     return outcome
   }
-  // Where each primitive-mode header list's names and values start.
-  let at = 16
-  const next = (wire: unknown): HeaderList | undefined => {
-    const list = headerPairs(wire, fields, at, objects)
-    if (typeof wire === 'number' && list) at += 2 * wire
-    return list
-  }
+  // Where each primitive-mode header list's names and values start: after the fields, in order.
+  const reqAt = 16
+  const resAt = reqAt + tailLength(reqHeaders)
+  const upAt = resAt + tailLength(resHeaders)
   const requestBody = hostBytes(reqBody)
   if (reqHeaders !== undefined || query !== undefined || method !== undefined || path !== undefined || requestBody) {
     const change: NonNullable<HookOutcome['request']> = {}
     if (reqHeaders !== undefined) {
-      const pairs = next(reqHeaders)
-      if (!pairs) return unreadable()
+      const pairs = headerPairs(reqHeaders, fields, reqAt, objects)
+      if (!pairs) return unreadable(exchange)
       change.headers = pairs
     }
     if (typeof query === 'string') change.query = query
@@ -157,26 +154,35 @@ export function buildOutcome(exchange: Exchange, fields: readonly unknown[], obj
     outcome.request = change
   }
   if (resHeaders !== undefined) {
-    const headers = next(resHeaders)
-    if (!headers) return unreadable()
+    const headers = headerPairs(resHeaders, fields, resAt, objects)
+    if (!headers) return unreadable(exchange)
     outcome.response = { headers, ended: resEnded === true }
     if (typeof resStatus === 'number') outcome.response.status = resStatus
     const body = hostBytes(resBody)
     if (body) outcome.response.body = body
   }
   if (upStatus !== undefined) {
-    const headers = next(upHeaders)
-    if (!headers || typeof upStatus !== 'number') return unreadable()
+    const headers = headerPairs(upHeaders, fields, upAt, objects)
+    if (!headers || typeof upStatus !== 'number') return unreadable(exchange)
     outcome.upstream = { statusCode: upStatus, headers }
     const body = hostBytes(upBody)
     if (body) outcome.upstream.body = body
   }
   if (result !== undefined) {
-    if (typeof result !== 'string') return unreadable()
+    if (typeof result !== 'string') return unreadable(exchange)
     const value = parseJson(result)
     if (value !== undefined) outcome.result = value as HookOutcome['result']
   }
   return outcome
+}
+
+function unreadable(exchange: Exchange): HookOutcome {
+  return failedOutcome(exchange, 'the sandbox returned an unreadable outcome', 'crashed')
+}
+
+/** How many fields a header list's names and values take at the end (none in object mode, or when absent). */
+function tailLength(wire: unknown): number {
+  return typeof wire === 'number' ? 2 * wire : 0
 }
 
 /** JSON text parsed by the host; undefined if it is not JSON. */

@@ -414,7 +414,7 @@ class WorkerRuntime implements ModuleRuntime {
         slot.inflight.delete(m.callId)
         if (slot.inflight.size === 0) slot.worker.unref()
         this.#watchdog.untrack(call.id)
-        call.resolve(buildOutcome(call.exchange, Array.isArray(m.outcome) ? m.outcome : [], false))
+        call.resolve(buildOutcome(call.exchange, m.outcome, false))
         this.#pump()
         return
       }
