@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildOutcome, exchangeFields, snapshotJson } from '../../src/modules/runtimes/wire.js'
 import type { ModuleContext, ModuleRuntime } from '../../src/modules/types.js'
-import { createNativeRuntime } from '../../src/modules/runtimes/native.js'
+import { createNativeRuntime, defineModule } from '../../src/modules/runtimes/native.js'
+import { createHostKernel } from '../../src/modules/kernel/source.js'
+import type { KernelEnv } from '../../src/modules/kernel/env.js'
 import { FakeHost, RUNTIMES, exchange, load } from './helpers.js'
 
 // The cheap per-call path: positional fields, snapshots serialized once per object, locals sent back only when a
@@ -231,5 +233,32 @@ describe('the per-call path in the native runtime, shared realm', () => {
     await rt.run(id, 'requestModifier', exchange({ request: { headers: [] } }), new FakeHost())
     expect(first.request?.headers).toEqual([['x-first', '1']])
     delete (globalThis as { kept?: unknown }).kept
+  })
+})
+
+describe('the kernel hand-over', () => {
+  it('completes a call with a failure when the runtime cannot take its outcome, so no call is left hanging', () => {
+    const completed: unknown[][] = []
+    const env: KernelEnv = {
+      mode: 'object',
+      complete(callId, ...outcome) {
+        completed.push([callId, ...outcome])
+        // The runtime refuses the first hand-over, as an engine refuses too many arguments.
+        if (completed.length === 1) throw new RangeError('Maximum call stack size exceeded')
+      },
+      host() {},
+      setTimer() {},
+      clearTimer() {},
+      crypto: () => '',
+      url: () => '',
+      utf8Encode: (text) => new TextEncoder().encode(text),
+      utf8Decode: (bytes) => new TextDecoder().decode(bytes),
+    }
+    const kernel = createHostKernel(env)
+    const hooks = defineModule({ requestModifier: (ctx: ModuleContext) => void ctx.request().headers.set('x-a', '1') }).hooks
+    expect(JSON.parse(kernel.loadNative('p', 'm', hooks))).toEqual({ hooks: ['requestModifier'] })
+    kernel.run(7, 'p', 'requestModifier', null, null, null, undefined, undefined, undefined, exchange())
+    expect(completed).toHaveLength(2)
+    expect(completed[1]!.slice(0, 4)).toEqual([7, undefined, "the hook's outcome could not be handed over: Maximum call stack size exceeded", 'thrown'])
   })
 })
